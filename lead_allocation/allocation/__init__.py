@@ -1,0 +1,3 @@
+"""Pure allocation logic: no Odoo import here (see rotation.py)."""
+
+from .rotation import Rotation, pick, signature

@@ -1,0 +1,97 @@
+"""Weighted round robin with a bounded deviation, in plain Python.
+
+The problem is the *chairman assignment problem*: salespeople ``i`` with weights
+``w_i`` (``W`` = their sum) receive leads one at a time; after ``n`` leads the
+exact share of ``i`` is ``n * w_i / W`` and the count ``x_i(n)`` must never
+stray from it by a whole lead.
+
+We use Tijdeman's earliest-deadline rule (R. Tijdeman, *The chairman assignment
+problem*, Discrete Mathematics 32, 1980), which keeps every prefix within
+``mu = 1 - 1 / (2k - 2)`` of the exact shares for ``k >= 2`` people:
+
+* a person is *allowed* at step ``n`` when giving them the lead keeps them
+  within ``mu`` above their share: ``x_i + 1 - n * w_i / W <= mu``;
+* among the allowed, the lead goes to the earliest *deadline*, the step after
+  which they would fall ``mu`` below their share if they got nothing:
+  ``(x_i + mu) / (w_i / W)``.  Ties go to the smallest key, so the sequence is
+  deterministic.
+
+All arithmetic is on integers (scaled by ``W * (2k - 2)``): no rounding.
+
+The rotation state is just the counts since the pool last changed.  Any
+change of the pool (a weight edit, a pause, a new member, a cap reached) starts
+a new *epoch* with zero counts: the bound then holds from that point on, with
+the new weights, and nobody receives a burst of catch-up leads.
+"""
+
+from collections.abc import Hashable, Iterable, Mapping
+
+
+def signature(weights: Mapping[Hashable, int]) -> str:
+    """A stable text that changes whenever the pool or a weight changes."""
+    return ",".join(f"{key}:{weight}" for key, weight in sorted(weights.items()))
+
+
+def pick(weights: Mapping[Hashable, int], counts: Mapping[Hashable, int]) -> Hashable:
+    """Return who gets the next lead.
+
+    ``weights`` maps each member to a positive integer weight; ``counts`` maps
+    members to the leads they received in this epoch (missing means 0; keys
+    that are not in ``weights`` are ignored).
+    """
+    members = sorted(key for key, weight in weights.items() if weight > 0)
+    if not members:
+        raise ValueError("nobody to allocate to: every weight is zero")
+    if len(members) == 1:
+        return members[0]
+    total = sum(weights[key] for key in members)
+    step = sum(counts.get(key, 0) for key in members) + 1  # the step being decided
+    scale = 2 * len(members) - 2  # mu = (scale - 1) / scale
+    best_key, best_deadline = None, None
+    for key in members:
+        weight, count = weights[key], counts.get(key, 0)
+        # allowed: count + 1 - step * weight / total <= mu, times total * scale
+        if (count + 1) * total * scale - step * weight * scale > (scale - 1) * total:
+            continue
+        # deadline (count + mu) * total / weight, compared as a fraction
+        deadline = ((count * scale + scale - 1) * total, weight * scale)
+        if best_deadline is None or deadline[0] * best_deadline[1] < best_deadline[0] * deadline[1]:
+            best_key, best_deadline = key, deadline
+    if best_key is None:  # cannot happen (Tijdeman's theorem), kept as a safety net
+        raise AssertionError(f"no member allowed; weights={weights!r} counts={counts!r}")
+    return best_key
+
+
+class Rotation:
+    """The state of one pool: its signature and the counts of the current epoch."""
+
+    __slots__ = ("counts", "signature")
+
+    def __init__(self, sig: str = "", counts: Mapping[Hashable, int] | None = None):
+        self.signature = sig
+        self.counts = dict(counts or {})
+
+    def next(self, weights: Mapping[Hashable, int]) -> Hashable:
+        """Pick the member for the next lead and record it."""
+        sig = signature(weights)
+        if sig != self.signature:  # the pool changed: new epoch, no catch-up
+            self.signature, self.counts = sig, {}
+        key = pick(weights, self.counts)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return key
+
+    def take(self, weights: Mapping[Hashable, int], number: int) -> list:
+        """Pick ``number`` members in a row (a batch), in order."""
+        return [self.next(weights) for _i in range(number)]
+
+
+def max_deviation(weights: Mapping[Hashable, int], sequence: Iterable[Hashable]) -> float:
+    """Largest ``|x_i(n) - n * w_i / W|`` over every prefix of ``sequence``."""
+    total = sum(weights.values())
+    counts = dict.fromkeys(weights, 0)
+    worst = 0.0
+    for n, key in enumerate(sequence, start=1):
+        counts[key] += 1
+        for member, weight in weights.items():
+            worst = max(worst, abs(counts[member] - n * weight / total))
+    return worst

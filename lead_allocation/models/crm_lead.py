@@ -1,0 +1,166 @@
+import logging
+from collections import Counter, defaultdict
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+ALLOCATION_METHODS = [
+    ("round_robin", "Round Robin"),
+    ("webhook", "Webhook"),
+    ("sheet", "Google Sheets"),
+    ("manual", "Manual"),
+]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    user_id = fields.Many2one(default=lambda self: self._default_allocation_user_id())
+    allocation_method = fields.Selection(
+        ALLOCATION_METHODS,
+        string="Allocation",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="How the salesperson was chosen when the lead was created.",
+    )
+    allocation_reason = fields.Char(
+        readonly=True, copy=False, help="Why this salesperson got the lead."
+    )
+
+    @api.model
+    def _default_allocation_user_id(self):
+        """Leave the salesperson empty when the rotation will choose one.
+
+        Trusted Employees under isolation keep themselves: they could not see a lead
+        they create for a colleague.
+        """
+        if not self._auto_allocation_enabled() or self.env.user._is_lead_isolated():
+            return self.env.user
+        return False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        self._allocate_salespeople(vals_list)
+        leads = super().create(vals_list)
+        bodies = {lead.id: lead.allocation_reason for lead in leads if lead.allocation_reason}
+        if bodies and not self.env.context.get("mail_create_nolog"):
+            leads.browse(bodies)._message_log_batch(bodies=bodies)
+        return leads
+
+    @api.model
+    def _auto_allocation_enabled(self):
+        # sudo: reading a setting
+        param = self.env["ir.config_parameter"].sudo().get_param
+        return bool(param("lead_allocation.auto_allocation_enabled"))
+
+    @api.model
+    def _allocate_salespeople(self, vals_list):
+        """Give a salesperson to each create value that has none, in place.
+
+        Values are grouped by pool (company and sales team); each pool is locked, its
+        rotation advanced once per lead in the order of ``vals_list``, and its new state
+        stored, so a batch costs the same few queries as a single lead.
+        """
+        pools = defaultdict(list)
+        default_user = self.env.context.get("default_user_id")
+        for vals in vals_list:
+            if vals.get("user_id") or default_user:
+                vals.setdefault("allocation_method", "manual")
+            else:
+                pools[self._allocation_pool(vals)].append(vals)
+        if not pools or not self._auto_allocation_enabled():
+            return
+        State = self.env["lead.allocation.state"]
+        for (company_id, team_id), pool_vals in sorted(pools.items()):
+            members = self._get_allocation_members(company_id, team_id)
+            if not members:
+                _logger.info(
+                    "No salesperson in the rotation for company %s, team %s: "
+                    "%s lead(s) created unassigned",
+                    company_id,
+                    team_id,
+                    len(pool_vals),
+                )
+                continue
+            pool_key = f"{company_id}-{team_id}"
+            rotation = State._acquire(pool_key)
+            received_today = self._allocation_received_today(members)
+            for vals in pool_vals:
+                weights = {
+                    user.id: user.allocation_weight
+                    for user in members
+                    if not user.allocation_daily_cap
+                    or received_today[user.id] < user.allocation_daily_cap
+                }
+                if not weights:
+                    _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
+                    continue
+                user = members.browse(rotation.next(weights))
+                received_today[user.id] += 1
+                vals.update(
+                    user_id=user.id,
+                    allocation_method="round_robin",
+                    allocation_reason=self.env._(
+                        "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
+                        user=user.name,
+                        weight=weights[user.id],
+                        total=sum(weights.values()),
+                    ),
+                )
+            State._store(pool_key, rotation)
+
+    @api.model
+    def _allocation_pool(self, vals):
+        context = self.env.context
+        team_id = vals.get("team_id") or context.get("default_team_id") or 0
+        company_id = vals.get("company_id") or context.get("default_company_id")
+        if not company_id and team_id:
+            company_id = self.env["crm.team"].browse(team_id).company_id.id
+        return (company_id or 0, team_id)
+
+    @api.model
+    def _get_allocation_members(self, company_id, team_id):
+        """Users who may receive round-robin leads of this pool, weights fetched."""
+        domain = [
+            ("allocation_weight", ">", 0),
+            ("allocation_paused", "=", False),
+            ("share", "=", False),
+            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
+        ]
+        if team_id:
+            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
+        if company_id:
+            domain.append(("company_ids", "in", company_id))
+        # sudo: the pool is chosen by the system, whoever creates the lead
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search_fetch(domain, ["name", "allocation_weight", "allocation_daily_cap"])
+        )
+
+    @api.model
+    def _allocation_received_today(self, members):
+        """Round-robin leads each capped member received since midnight (UTC)."""
+        received = Counter()
+        capped = members.filtered("allocation_daily_cap")
+        if capped:
+            midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            # sudo: counting leads to apply the cap, whoever creates the lead
+            groups = (
+                self.sudo()
+                .with_context(active_test=False)
+                ._read_group(
+                    [
+                        ("user_id", "in", capped.ids),
+                        ("allocation_method", "=", "round_robin"),
+                        ("create_date", ">=", midnight),
+                    ],
+                    ["user_id"],
+                    ["__count"],
+                )
+            )
+            received.update({user.id: count for user, count in groups})
+        return received

@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+# Fields a Sales Administrator may edit on any user from the Lead Allocations page.
+ALLOCATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    allocation_weight = fields.Integer(
+        default=0,
+        help="Share of new leads this salesperson receives by round robin, relative to the "
+        "other salespeople: 1 for everyone gives equal shares, 10 against 5 gives twice as "
+        "many. 0 keeps the user out of the rotation.",
+    )
+    allocation_paused = fields.Boolean(
+        "Paused",
+        help="Temporarily out of the rotation (holiday, sick leave) without losing the weight. "
+        "Leads missed while paused are not caught up afterwards.",
+    )
+    allocation_daily_cap = fields.Integer(
+        "Daily Cap",
+        default=0,
+        help="Most leads this salesperson receives by round robin in one day (UTC); "
+        "0 means no cap.",
+    )
+    allocation_share = fields.Float(
+        "Share (%)",
+        compute="_compute_allocation_share",
+        digits=(16, 1),
+        help="Expected share of round-robin leads: this weight over the sum of the weights "
+        "of every salesperson in the rotation (teams not taken into account).",
+    )
+    allocation_lead_count = fields.Integer(
+        "Leads (30 days)",
+        compute="_compute_allocation_lead_count",
+        help="Leads allocated to this salesperson (round robin, webhook or Google Sheets) "
+        "in the last 30 days.",
+    )
+    allocation_editable = fields.Boolean(
+        compute="_compute_allocation_editable",
+        help="Technical: whether the current user may edit the allocation fields.",
+    )
+
+    _allocation_weight_positive = models.Constraint(
+        "CHECK(allocation_weight >= 0)", "The allocation weight cannot be negative."
+    )
+    _allocation_daily_cap_positive = models.Constraint(
+        "CHECK(allocation_daily_cap >= 0)", "The daily cap cannot be negative."
+    )
+
+    @api.depends("allocation_weight", "allocation_paused")
+    def _compute_allocation_share(self):
+        # sudo: the total of the weights is not confidential, only summed
+        total = sum(
+            self.sudo()
+            .search([("allocation_weight", ">", 0), ("allocation_paused", "=", False)])
+            .mapped("allocation_weight")
+        )
+        for user in self:
+            active = user.allocation_weight > 0 and not user.allocation_paused
+            user.allocation_share = (
+                100.0 * user.allocation_weight / total if active and total else 0.0
+            )
+
+    def _compute_allocation_editable(self):
+        self.allocation_editable = self.env.user.has_group("sales_team.group_sale_manager")
+
+    def _compute_allocation_lead_count(self):
+        since = fields.Datetime.now() - timedelta(days=30)
+        # sudo: a count per salesperson, shown to whoever may open the page
+        groups = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [
+                    ("user_id", "in", self.ids),
+                    ("allocation_method", "in", ("round_robin", "webhook", "sheet")),
+                    ("create_date", ">=", since),
+                ],
+                ["user_id"],
+                ["__count"],
+            )
+        )
+        counts = {user.id: count for user, count in groups}
+        for user in self:
+            user.allocation_lead_count = counts.get(user.id, 0)
+
+    def write(self, vals):
+        if (
+            vals
+            and set(vals) <= ALLOCATION_FIELDS
+            and not self.env.su
+            and self.env.user.has_group("sales_team.group_sale_manager")
+        ):
+            # sudo: Sales Administrators have no write access on users; they may change
+            # only the allocation fields, which is what the Lead Allocations page edits
+            return super(ResUsers, self.sudo()).write(vals)
+        return super().write(vals)
+
+    def _is_lead_isolated(self):
+        """Whether this user sees only the leads assigned to them."""
+        self.ensure_one()
+        return (
+            self.env["res.config.settings"]._lead_isolation_active()
+            and self.has_group("lead_allocation.group_trusted_employee")
+            and not self.has_group("sales_team.group_sale_manager")
+        )

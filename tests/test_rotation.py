@@ -1,0 +1,113 @@
+"""Properties of the weighted round robin (allocation/rotation.py)."""
+
+from fractions import Fraction
+
+import pytest
+from allocation.rotation import Rotation, max_deviation, pick, signature
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+weights_st = st.dictionaries(
+    st.integers(min_value=1, max_value=500), st.integers(1, 100), min_size=1, max_size=12
+)
+
+
+def assert_within_one(weights, sequence):
+    """Every prefix keeps every count strictly within one lead of n * w / W."""
+    total = sum(weights.values())
+    counts = dict.fromkeys(weights, 0)
+    k = len(weights)
+    bound = Fraction(2 * k - 3, 2 * k - 2) if k > 1 else Fraction(0)
+    for n, key in enumerate(sequence, start=1):
+        counts[key] += 1
+        for member, weight in weights.items():
+            deviation = abs(counts[member] - Fraction(n * weight, total))
+            assert deviation <= bound < 1, (weights, n, member, deviation)
+
+
+def test_equal_weights_take_turns():
+    assert Rotation().take({1: 1, 2: 1, 3: 1}, 6) == [1, 2, 3, 1, 2, 3]
+
+
+def test_senior_gets_twice_as_many():
+    sequence = Rotation().take({"senior": 10, "junior": 5}, 30)
+    assert sequence.count("senior") == 20 and sequence.count("junior") == 10
+    assert_within_one({"senior": 10, "junior": 5}, sequence)
+
+
+def test_single_member_and_zero_weights():
+    assert Rotation().take({7: 3}, 3) == [7, 7, 7]
+    assert pick({1: 0, 2: 4}, {}) == 2
+    with pytest.raises(ValueError):
+        pick({1: 0}, {})
+
+
+def test_signature_is_order_independent():
+    assert signature({2: 5, 1: 10}) == signature({1: 10, 2: 5}) == "1:10,2:5"
+
+
+def test_smooth_weighted_round_robin_would_not_be_enough():
+    """The bound is strict: a deviation of 1 or more is reported by the helper."""
+    assert max_deviation({1: 1, 2: 1}, [1, 1, 2, 2]) == 1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(weights=weights_st, length=st.integers(1, 2000))
+def test_every_prefix_within_one_lead(weights, length):
+    assert_within_one(weights, Rotation().take(weights, length))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    initial=weights_st,
+    events=st.lists(
+        st.tuples(
+            st.integers(0, 300),  # leads before the change
+            st.sampled_from(["weight", "pause", "resume", "add", "remove"]),
+            st.integers(1, 100),
+            st.integers(0, 11),
+        ),
+        max_size=8,
+    ),
+    tail=st.integers(1, 500),
+)
+def test_changes_take_effect_without_catch_up(initial, events, tail):
+    """After any change the sequence from that point obeys the bound for the new pool."""
+    rotation, pool, paused = Rotation(), dict(initial), {}
+    segment, segment_weights = [], None  # the leads since the pool last changed
+    for before, kind, value, index in [*events, (tail, None, 0, 0)]:
+        active = {key: weight for key, weight in pool.items() if key not in paused}
+        if active != segment_weights:
+            segment, segment_weights = [], active
+        if active:  # everybody paused: nothing is allocated
+            segment += [rotation.next(active) for _i in range(before)]
+            assert_within_one(active, segment)
+        keys = sorted(pool)
+        key = keys[index % len(keys)] if keys else None
+        if kind == "weight" and key is not None:
+            pool[key] = value
+        elif kind == "pause" and key is not None and len(paused) + 1 < len(pool):
+            paused[key] = True
+        elif kind == "resume" and paused:
+            paused.pop(sorted(paused)[index % len(paused)])
+        elif kind == "add":
+            pool[max(pool, default=0) + 1] = value
+        elif kind == "remove" and key is not None and len(pool) > 1:
+            pool.pop(key)
+            paused.pop(key, None)
+
+
+def test_paused_member_gets_no_burst_on_return():
+    rotation = Rotation()
+    weights = {1: 1, 2: 1, 3: 1}
+    rotation.take(weights, 3)
+    rotation.take({1: 1, 2: 1}, 30)  # member 3 on holiday for 30 leads
+    back = rotation.take(weights, 6)
+    assert back.count(3) == 2  # its plain share, not the 10 it missed
+
+
+def test_state_round_trips_through_its_fields():
+    first = Rotation()
+    first.take({1: 3, 2: 2}, 7)
+    second = Rotation(first.signature, first.counts)
+    assert second.take({1: 3, 2: 2}, 10) == first.take({1: 3, 2: 2}, 10)
