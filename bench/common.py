@@ -1,0 +1,128 @@
+"""Helpers of the benchmarks (run by bench/run, which sets BENCH_DB and the PG* variables)."""
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+DB = os.environ["BENCH_DB"]
+config.parse_config(
+    [
+        "--db_host",
+        os.environ.get("PGHOST", "127.0.0.1"),
+        "--db_port",
+        os.environ.get("PGPORT", "5432"),
+        "--db_user",
+        os.environ.get("PGUSER", "root"),
+        "--addons-path",
+        os.environ["BENCH_ADDONS_PATH"],
+        "--log-level",
+        "warn",
+    ],
+    setup_logging=True,
+)
+if os.environ.get("PGPASSWORD"):
+    config["db_password"] = os.environ["PGPASSWORD"]
+
+
+@contextlib.contextmanager
+def environment(uid=SUPERUSER_ID, context=None):
+    """An Odoo environment on the benchmark database; commits on success."""
+    registry = Registry(DB)
+    with registry.cursor() as cr:
+        yield api.Environment(cr, uid, context or {})
+
+
+def timed(func, repeat=3):
+    """Best wall time of ``repeat`` runs of ``func()`` (noise on shared machines is one-sided)."""
+    best = None
+    for _i in range(repeat):
+        start = time.perf_counter()
+        func()
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+def report(name, label_a, seconds_a, label_b, seconds_b, goal=None):
+    """Print both measures and their ratio ``a / b`` on one line."""
+    ratio = seconds_a / seconds_b
+    verdict = "" if goal is None else f"  (goal <= {goal})"
+    print(
+        f"{name}: {label_a} {seconds_a:.3f}s vs {label_b} {seconds_b:.3f}s"
+        f" -> ratio {ratio:.3f}{verdict}",
+        flush=True,
+    )
+    return ratio
+
+
+def percentile(values, pct):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(workers=2):
+    """Serve the benchmark database with ``workers`` HTTP workers; yields the base URL."""
+    port, gevent_port = _free_port(), _free_port()
+    args = [
+        os.environ["ODOO_BIN"],
+        "server",
+        "-d",
+        DB,
+        "--db-filter",
+        f"^{DB}$",
+        "--addons-path",
+        os.environ["BENCH_ADDONS_PATH"],
+        "--db_host",
+        config["db_host"],
+        "--db_port",
+        str(config["db_port"]),
+        "--db_user",
+        config["db_user"],
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        str(port),
+        "--gevent-port",
+        str(gevent_port),
+        "--workers",
+        str(workers),
+        "--max-cron-threads",
+        "0",
+        "--log-level",
+        "warn",
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _i in range(120):
+            try:
+                urllib.request.urlopen(base + "/web/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the Odoo server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+__all__ = ["environment", "odoo", "percentile", "report", "server", "statistics", "timed"]
