@@ -1,0 +1,115 @@
+"""Sheet rows to lead fields: header suggestions, row mapping and stable row keys.
+
+Field names are those of the intake unit (``intake.payload.KNOWN_FIELDS``), so a row
+becomes the same kind of mapping as a webhook payload.
+"""
+
+import hashlib
+import json
+import re
+
+# The column holding a stable id of the row, when the sheet has one.
+ROW_ID_FIELD = "external_id"
+# Without an id, a row is known by who the lead is: editing its notes, agent or company
+# does not make it a new row (an edited e-mail or name does).
+IDENTITY_FIELDS = ("name", "contact_name", "partner_name", "email_from", "phone")
+
+_SUGGESTIONS = {
+    "name": ("name", "lead", "leadname", "title", "subject", "opportunity"),
+    "contact_name": (
+        "contact",
+        "contactname",
+        "fullname",
+        "firstname",
+        "lastname",
+        "customer",
+        "customername",
+        "person",
+    ),
+    "partner_name": ("company", "companyname", "organization", "organisation", "business"),
+    "email_from": ("email", "emailaddress", "mail", "emailfrom"),
+    "phone": ("phone", "phonenumber", "telephone", "tel", "mobile", "mobilephone"),
+    "description": ("notes", "note", "comment", "comments", "message", "description"),
+    "website": ("website", "web", "url", "site"),
+    "medium": ("source", "leadsource", "channel", "medium"),
+    "campaign": ("campaign", "utmcampaign"),
+    "tag_names": ("tags", "tag", "labels"),
+    "user_id": (
+        "agent",
+        "agentid",
+        "userid",
+        "agentuserid",
+        "salesperson",
+        "salespersonid",
+        "assignedto",
+        "owner",
+    ),
+    ROW_ID_FIELD: ("id", "rowid", "leadid", "externalid", "uid", "reference", "ref"),
+}
+HEADER_SUGGESTIONS = {
+    header: fname for fname, headers in _SUGGESTIONS.items() for header in headers
+}
+# Several columns mapped to one field are joined with this separator.
+_JOINERS = {"description": "\n", "tag_names": ","}
+
+
+def normalize_header(header):
+    """``"Agent / User ID"`` -> ``"agentuserid"``."""
+    return re.sub(r"[\W_]+", "", str(header or "")).casefold()
+
+
+def suggest_mapping(headers):
+    """``[(header, field or None)]``: the lead field each header most likely holds.
+
+    A field is suggested for its first matching column only (except the name parts,
+    which are joined).
+    """
+    taken = set()
+    result = []
+    for header in headers:
+        fname = HEADER_SUGGESTIONS.get(normalize_header(header))
+        if fname in taken and fname != "contact_name":
+            fname = None
+        if fname:
+            taken.add(fname)
+        result.append((header, fname))
+    return result
+
+
+def map_row(values, columns):
+    """The row as ``{field: text}``; ``columns`` is ``[(column index, field)]``.
+
+    Empty cells are left out; several columns of one field are joined in column order.
+    """
+    parts = {}
+    for index, fname in columns:
+        cell = values[index].strip() if index < len(values) else ""
+        if cell:
+            parts.setdefault(fname, []).append(cell)
+    return {fname: _JOINERS.get(fname, " ").join(cells) for fname, cells in parts.items()}
+
+
+def _canonical(text):
+    return " ".join(str(text).split()).casefold()
+
+
+def row_key(record, identity_fields=IDENTITY_FIELDS):
+    """A stable key of a mapped row, None for an empty row.
+
+    ``id:<value>`` when the row has an id (:data:`ROW_ID_FIELD`), else ``sha256:<hex>`` of
+    its identity fields (case and spacing ignored), or of all its fields when it has none.
+    The key does not depend on the row's position, so sorting, inserting or deleting rows
+    keeps the keys of the other rows.
+    """
+    row_id = (record.get(ROW_ID_FIELD) or "").strip()
+    if row_id:
+        if len(row_id) > 200:
+            return "id-sha256:" + hashlib.sha256(row_id.encode()).hexdigest()
+        return "id:" + row_id
+    content = {f: _canonical(record[f]) for f in identity_fields if record.get(f)}
+    if not content:
+        content = {f: _canonical(v) for f, v in record.items() if v and str(v).strip()}
+    if not content:
+        return None
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,300 @@
+"""A local stand-in for Google's OAuth token endpoint and the Sheets v4 API.
+
+Plain Python (no Odoo import), shared by the Odoo tests and the benchmark. The real
+gspread and google-auth talk to it over HTTP on 127.0.0.1: the service-account key made by
+:func:`service_account_info` has its ``token_uri`` here, and the sheet client is given
+:attr:`FakeGoogle.api_base` instead of ``https://sheets.googleapis.com/v4/spreadsheets``.
+
+It checks what Google checks (the assertion's RSA signature, the bearer token, that the
+sheet is shared with the service account) and answers the calls gspread makes to read a
+sheet: ``GET /v4/spreadsheets/<id>`` (metadata) and ``GET .../values/<range>``. Faults are
+injected with :meth:`FakeGoogle.inject` (HTTP status or a stalled answer).
+"""
+
+import functools
+import json
+import re
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth import jwt
+
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+_RANGE_RE = re.compile(r"^(?:'((?:[^']|'')*)'|([^!']*))!(\d+):(\d+)$")
+
+
+@functools.cache
+def _private_key_pem():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode(), public.decode()
+
+
+def service_account_info(token_uri, email="lead-import@test-project.iam.gserviceaccount.com"):
+    """A valid service-account key (fresh RSA key pair) whose token endpoint is ``token_uri``."""
+    private_pem, _public = _private_key_pem()
+    return {
+        "type": "service_account",
+        "project_id": "test-project",
+        "private_key_id": "0123456789abcdef",
+        "private_key": private_pem,
+        "client_email": email,
+        "client_id": "100000000000000000001",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": token_uri,
+        "universe_domain": "googleapis.com",
+    }
+
+
+class FakeSpreadsheet:
+    def __init__(self, title, worksheets, shared_with=None, spare_rows=0):
+        self.title = title
+        # {worksheet title: [[cell, ...], ...]} including the header row
+        self.worksheets = worksheets
+        # None: shared with everybody; else the service-account e-mails allowed
+        self.shared_with = shared_with
+        self.spare_rows = spare_rows
+
+    def grid_rows(self, title):
+        return max(len(self.worksheets[title]) + self.spare_rows, 1)
+
+
+class FakeGoogle:
+    """``with FakeGoogle() as google:`` serves on a free port of 127.0.0.1 in a thread."""
+
+    def __init__(self):
+        self.spreadsheets = {}
+        self.tokens = {}
+        self.requests = []
+        self.faults = []
+        self.token_requests = 0
+        self._lock = threading.Lock()
+        self._server = None
+
+    # -- set up ---------------------------------------------------------------
+    def add_sheet(self, key, title, rows, worksheet="Leads", **kwargs):
+        """Add (or replace) a spreadsheet of one worksheet; ``rows`` starts with the header."""
+        self.spreadsheets[key] = FakeSpreadsheet(title, {worksheet: rows}, **kwargs)
+        return self.spreadsheets[key]
+
+    def rows(self, key, worksheet="Leads"):
+        """The rows of a worksheet, to edit in place (sort, delete, append...)."""
+        return self.spreadsheets[key].worksheets[worksheet]
+
+    def inject(self, status=503, times=1, from_row=None, delay=None, path="values"):
+        """Answer the next ``times`` matching requests with ``status`` (or stall them
+        ``delay`` seconds first). ``path``: "values", "metadata" or "token";
+        ``from_row``: only value ranges starting at or after that row."""
+        with self._lock:
+            self.faults.append(
+                {
+                    "status": status,
+                    "times": times,
+                    "from_row": from_row,
+                    "delay": delay,
+                    "path": path,
+                }
+            )
+
+    def clear_faults(self):
+        with self._lock:
+            self.faults.clear()
+
+    def service_account_info(self, **kwargs):
+        return service_account_info(self.token_uri, **kwargs)
+
+    @property
+    def base_url(self):
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_base(self):
+        return self.base_url + "/v4/spreadsheets"
+
+    @property
+    def token_uri(self):
+        return self.base_url + "/token"
+
+    def count(self, kind):
+        return sum(1 for request_kind, _path in self.requests if request_kind == kind)
+
+    # -- server ---------------------------------------------------------------
+    def start(self):
+        handler = functools.partial(_Handler, self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _take_fault(self, kind, first_row=None):
+        with self._lock:
+            for fault in self.faults:
+                if fault["path"] != kind or fault["times"] <= 0:
+                    continue
+                if fault["from_row"] and (first_row is None or first_row < fault["from_row"]):
+                    continue
+                fault["times"] -= 1
+                return dict(fault)
+        return None
+
+
+def _error(code, message, status):
+    return code, {"error": {"code": code, "message": message, "status": status}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def __init__(self, google, *args, **kwargs):
+        self.google = google
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, *args):
+        pass  # no per-request log
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        if urllib.parse.urlsplit(self.path).path != "/token":
+            return self._send(*_error(404, "Not found", "NOT_FOUND"))
+        self.google.requests.append(("token", self.path))
+        self.google.token_requests += 1
+        if self._fault("token"):
+            return
+        assertion = (body.get("assertion") or [""])[0]
+        try:
+            claims = jwt.decode(
+                assertion, certs=_private_key_pem()[1], audience=GOOGLE_TOKEN_AUDIENCE
+            )
+        except ValueError as exc:
+            return self._send(400, {"error": "invalid_grant", "error_description": str(exc)})
+        token = f"ya29.fake-{len(self.google.tokens) + 1}"
+        self.google.tokens[token] = claims["iss"]
+        self._send(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    def do_GET(self):
+        parts = urllib.parse.urlsplit(self.path)
+        segments = [urllib.parse.unquote(s) for s in parts.path.split("/") if s]
+        if segments[:2] != ["v4", "spreadsheets"] or len(segments) < 3:
+            return self._send(*_error(404, "Not found", "NOT_FOUND"))
+        auth = self.headers.get("Authorization", "")
+        email = self.google.tokens.get(auth.removeprefix("Bearer "))
+        if email is None:
+            return self._send(
+                *_error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
+            )
+        book = self.google.spreadsheets.get(segments[2])
+        if book is None:
+            return self._send(*_error(404, "Requested entity was not found.", "NOT_FOUND"))
+        if book.shared_with is not None and email not in book.shared_with:
+            return self._send(
+                *_error(403, "The caller does not have permission", "PERMISSION_DENIED")
+            )
+        if len(segments) == 3:
+            self.google.requests.append(("metadata", self.path))
+            if self._fault("metadata"):
+                return
+            return self._send(200, self._metadata(segments[2], book))
+        if len(segments) == 5 and segments[3] == "values":
+            return self._values(book, segments[4])
+        return self._send(*_error(404, "Not found", "NOT_FOUND"))
+
+    def _metadata(self, key, book):
+        sheets = [
+            {
+                "properties": {
+                    "sheetId": index,
+                    "title": title,
+                    "index": index,
+                    "sheetType": "GRID",
+                    "gridProperties": {
+                        "rowCount": book.grid_rows(title),
+                        "columnCount": max((len(r) for r in rows), default=1),
+                    },
+                }
+            }
+            for index, (title, rows) in enumerate(book.worksheets.items())
+        ]
+        return {
+            "spreadsheetId": key,
+            "properties": {"title": book.title, "locale": "en_US", "timeZone": "Etc/UTC"},
+            "sheets": sheets,
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{key}/edit",
+        }
+
+    def _values(self, book, range_name):
+        match = _RANGE_RE.match(range_name)
+        if not match:
+            return self._send(
+                *_error(400, f"Unable to parse range: {range_name}", "INVALID_ARGUMENT")
+            )
+        title = match.group(1).replace("''", "'") if match.group(1) else match.group(2)
+        first, last = int(match.group(3)), int(match.group(4))
+        self.google.requests.append(("values", self.path))
+        if self._fault("values", first):
+            return
+        if title not in book.worksheets:
+            return self._send(
+                *_error(400, f"Unable to parse range: {range_name}", "INVALID_ARGUMENT")
+            )
+        values = []
+        for row in book.worksheets[title][first - 1 : last]:
+            row = [str(cell) for cell in row]
+            while row and row[-1] == "":
+                row.pop()
+            values.append(row)
+        while values and not values[-1]:
+            values.pop()
+        answer = {"range": range_name, "majorDimension": "ROWS"}
+        if values:
+            answer["values"] = values
+        self._send(200, answer)
+
+    def _fault(self, kind, first_row=None):
+        fault = self.google._take_fault(kind, first_row)
+        if not fault:
+            return False
+        if fault["delay"]:
+            time.sleep(fault["delay"])
+        status = fault["status"]
+        messages = {
+            429: ("Quota exceeded for quota metric 'Read requests'.", "RESOURCE_EXHAUSTED"),
+            500: ("Internal error encountered.", "INTERNAL"),
+            503: ("The service is currently unavailable.", "UNAVAILABLE"),
+        }
+        message, label = messages.get(status, ("Fault injected by the test.", "UNKNOWN"))
+        try:
+            self._send(*_error(status, message, label))
+        except OSError:
+            pass  # the client gave up waiting (timeout)
+        return True
+
+    def _send(self, status, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,155 @@
+"""The Google Sheets client wrapper and row helpers, against a local fake Google.
+
+The real gspread and google-auth run; only the server is fake (127.0.0.1, a thread).
+"""
+
+import importlib.util
+import pathlib
+
+import pytest
+from sheets import (
+    SheetClient,
+    SheetError,
+    map_row,
+    normalize_header,
+    parse_service_account,
+    row_key,
+    suggest_mapping,
+)
+
+_FAKE = pathlib.Path(__file__).resolve().parents[1] / "lead_allocation/tests/fake_google.py"
+_spec = importlib.util.spec_from_file_location("fake_google", _FAKE)
+fake_google = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake_google)
+
+HEADERS = ["Name", "Email", "Phone", "Company", "Notes", "Source", "Agent/User ID"]
+
+
+@pytest.fixture
+def google():
+    with fake_google.FakeGoogle() as server:
+        server.add_sheet(
+            "sheet-key-1",
+            "Spring campaign",
+            [HEADERS] + [[f"Lead {i}", f"l{i}@example.com", "", "", "", "", ""] for i in range(7)],
+        )
+        yield server
+
+
+def make_client(google, **kwargs):
+    sleeps = []
+    kwargs.setdefault("sleep", sleeps.append)
+    client = SheetClient(google.service_account_info(), api_base=google.api_base, **kwargs)
+    client.sleeps = sleeps
+    return client
+
+
+def test_open_by_url_reads_title_headers_and_chunks(google):
+    client = make_client(google)
+    sheet = client.open("https://docs.google.com/spreadsheets/d/sheet-key-1/edit#gid=0")
+    assert (sheet.spreadsheet_title, sheet.title, sheet.row_count) == (
+        "Spring campaign",
+        "Leads",
+        8,
+    )
+    assert sheet.headers() == HEADERS
+    chunks = list(sheet.iter_chunks(2, chunk_size=3))
+    assert [len(chunk) for chunk in chunks] == [3, 3, 1]
+    assert [number for chunk in chunks for number, _values in chunk] == list(range(2, 9))
+    assert chunks[0][0][1] == ["Lead 0", "l0@example.com"]  # trailing empty cells left out
+    assert google.count("values") == 4 and google.token_requests == 1
+
+
+def test_open_by_key_and_named_worksheet(google):
+    sheet = make_client(google).open("sheet-key-1", "Leads")
+    assert sheet.title == "Leads"
+    with pytest.raises(SheetError, match="No worksheet named 'Other'"):
+        make_client(google).open("sheet-key-1", "Other")
+
+
+def test_google_errors_are_reported_verbatim(google):
+    with pytest.raises(SheetError, match="404 NOT_FOUND: Requested entity was not found"):
+        make_client(google).open("missing-key")
+    google.spreadsheets["sheet-key-1"].shared_with = {"someone@else.com"}
+    with pytest.raises(SheetError, match=r"403 PERMISSION_DENIED.*shared with") as err:
+        make_client(google).open("sheet-key-1")
+    assert err.value.status == 403 and not err.value.retryable
+
+
+def test_429_and_5xx_are_retried_with_exponential_backoff(google):
+    client = make_client(google, backoff=0.5)
+    sheet = client.open("sheet-key-1")
+    google.inject(429, times=2)
+    google.inject(503, times=1)
+    assert len(sheet.rows(2, 4)) == 3
+    assert client.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_retries_give_up_with_the_google_error(google):
+    client = make_client(google, retries=2)
+    sheet = client.open("sheet-key-1")
+    google.inject(500, times=5)
+    with pytest.raises(SheetError, match="500 INTERNAL") as err:
+        sheet.rows(2, 4)
+    assert err.value.retryable and len(client.sleeps) == 2
+
+
+def test_timeouts_are_retried(google):
+    client = make_client(google, timeout=0.3)
+    sheet = client.open("sheet-key-1")
+    google.inject(503, delay=1.0)
+    assert len(sheet.rows(2, 3)) == 2
+    assert client.sleeps == [1.0]
+
+
+def test_bad_keys():
+    with pytest.raises(SheetError, match="not valid JSON"):
+        parse_service_account("{nope")
+    with pytest.raises(SheetError, match="not a service-account key"):
+        parse_service_account('{"type": "authorized_user"}')
+    with pytest.raises(SheetError, match="lacks: private_key"):
+        parse_service_account(
+            '{"type": "service_account", "client_email": "a@b", "token_uri": "x"}'
+        )
+
+
+def test_refused_key_is_reported(google):
+    info = google.service_account_info()
+    other = fake_google.service_account_info(google.token_uri)
+    info["private_key"] = other["private_key"].replace("A", "B", 1)
+    with pytest.raises(SheetError):
+        SheetClient(info, api_base=google.api_base).open("sheet-key-1")
+
+
+def test_suggest_mapping_from_common_headers():
+    mapping = dict(suggest_mapping([*HEADERS, "Lead ID", "Favourite colour"]))
+    assert mapping == {
+        "Name": "name",
+        "Email": "email_from",
+        "Phone": "phone",
+        "Company": "partner_name",
+        "Notes": "description",
+        "Source": "medium",
+        "Agent/User ID": "user_id",
+        "Lead ID": "external_id",
+        "Favourite colour": None,
+    }
+    # a second "Email" column is not suggested again
+    assert suggest_mapping(["Email", "E-mail"]) == [("Email", "email_from"), ("E-mail", None)]
+    assert normalize_header(" Agent / User_ID ") == "agentuserid"
+
+
+def test_map_row_joins_and_skips_empty_cells():
+    columns = [(0, "contact_name"), (1, "contact_name"), (2, "email_from"), (5, "phone")]
+    assert map_row([" Ada ", "Lovelace", "", "x"], columns) == {"contact_name": "Ada Lovelace"}
+
+
+def test_row_key_by_id_or_identity():
+    assert row_key({"external_id": " 42 ", "name": "A"}) == "id:42"
+    a = row_key({"name": "Ada", "email_from": "ADA@example.com", "description": "call"})
+    b = row_key({"name": " ada ", "email_from": "ada@example.com", "description": "edited"})
+    assert a == b and a.startswith("sha256:")
+    assert a != row_key({"name": "Ada", "email_from": "ada@other.com"})
+    assert row_key({"description": "only notes"}).startswith("sha256:")
+    assert row_key({}) is None
+    assert row_key({"external_id": "x" * 300}).startswith("id-sha256:")
