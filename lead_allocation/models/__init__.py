@@ -1,1 +1,9 @@
-from . import crm_lead, lead_allocation_state, res_config_settings, res_users
+from . import (
+    crm_lead,
+    lead_allocation_state,
+    mail_activity,
+    mail_followers,
+    mail_message,
+    res_config_settings,
+    res_users,
+)

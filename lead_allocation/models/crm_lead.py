@@ -2,6 +2,7 @@ import logging
 from collections import Counter, defaultdict
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
 _logger = logging.getLogger(__name__)
 
@@ -164,3 +165,68 @@ class CrmLead(models.Model):
             )
             received.update({user.id: count for user, count in groups})
         return received
+
+    # ------------------------------------------------------------------
+    # Lead isolation: Trusted Employees see only the leads assigned to them
+    # (rules in security/lead_allocation_security.xml, switch in Settings)
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        former = {}
+        if "user_id" in vals and self.env["res.config.settings"]._lead_isolation_active():
+            former = {lead.id: lead.user_id for lead in self}
+        res = super().write(vals)
+        if former:
+            moved = self.filtered(lambda lead: lead.user_id != former[lead.id])
+            if moved:
+                self._lead_isolation_unsubscribe(moved)
+        return res
+
+    @api.model
+    def _lead_isolation_unsubscribe(self, leads=None):
+        """Unsubscribe isolated users from the leads (default: all) they no longer own.
+
+        A follower keeps receiving a lead's messages by e-mail and in the inbox; a
+        Trusted Employee whose lead went to a colleague must not.
+        """
+        # sudo: the system removes followers of leads whose salesperson changed (or of
+        # every lead when isolation is turned on), whoever made the change
+        trusted = self.env.ref("lead_allocation.group_trusted_employee").sudo()
+        isolated = trusted.all_user_ids.filtered(
+            lambda user: not user.has_group("sales_team.group_sale_manager")
+        )
+        if not isolated:
+            return
+        domain = [("res_model", "=", self._name), ("partner_id", "in", isolated.partner_id.ids)]
+        if leads is not None:
+            domain.append(("res_id", "in", leads.ids))
+        followers = self.env["mail.followers"].sudo().search(domain)
+        leads = self.sudo().with_context(active_test=False).browse(followers.mapped("res_id"))
+        owners = {lead.id: lead.user_id.partner_id for lead in leads}
+        followers.filtered(lambda follower: follower.partner_id != owners[follower.res_id]).unlink()
+
+    @api.model
+    def _lead_isolation_domain(self, model_field="res_model"):
+        """For an isolated user, the domain keeping the records attached (by ``model_field``
+        and ``res_id``) to something else than a lead or to a lead they may read; None
+        for everybody else.
+        """
+        if self.env.su or not self.env.user._is_lead_isolated():
+            return None
+        leads = self.with_context(active_test=False)._search([])
+        return Domain(model_field, "!=", self._name) | Domain("res_id", "in", leads)
+
+    @api.model
+    def _lead_isolation_forbidden(self, records, model_field="res_model"):
+        """The subset of ``records`` attached to leads that the isolated user may not read."""
+        if self.env.su or not any(records._ids) or not self.env.user._is_lead_isolated():
+            return records.browse()
+        # sudo: reading to which lead each record is attached, checked right below
+        on_leads = records.sudo().filtered(
+            lambda record: record[model_field] == self._name and record.res_id
+        )
+        lead_ids = set(on_leads.mapped("res_id"))
+        readable = set(
+            self.with_context(active_test=False).search([("id", "in", list(lead_ids))]).ids
+        )
+        return records.browse(record.id for record in on_leads if record.res_id not in readable)

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 
 ISOLATION_RULE = "lead_allocation.crm_lead_rule_trusted_employee"
+# Every record rule that the isolation switch turns on and off, the lead rule first.
+ISOLATION_RULES = (ISOLATION_RULE, "lead_allocation.crm_activity_report_rule_trusted_employee")
 
 
 class ResConfigSettings(models.TransientModel):
@@ -13,7 +15,9 @@ class ResConfigSettings(models.TransientModel):
     )
     lead_isolation_enabled = fields.Boolean(
         "Isolate assigned leads from standard users",
-        help="Trusted Employees see only the leads and opportunities assigned to them.",
+        help="Trusted Employees see only the leads and opportunities assigned to them, with "
+        "their messages, attachments, activities and reports. Users without the Trusted "
+        "Employee role keep their usual access; Sales Administrators see everything.",
     )
 
     @api.model
@@ -24,11 +28,18 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         res = super().set_values()
-        # sudo: the isolation switch is the record rule's active flag; writing the rule
-        # clears the rule caches of every worker
-        rule = self.env.ref(ISOLATION_RULE).sudo()
-        if rule.active != self.lead_isolation_enabled:
-            rule.active = self.lead_isolation_enabled
+        enabled = self.lead_isolation_enabled
+        if enabled != self._lead_isolation_active():
+            # sudo: the isolation switch is the active flag of our record rules; writing
+            # a rule clears the rule caches and signals every other worker to do the same
+            rules = (
+                self.env["ir.rule"]
+                .sudo()
+                .browse(self.env.ref(xmlid).id for xmlid in ISOLATION_RULES)
+            )
+            rules.active = enabled
+            if enabled:
+                self.env["crm.lead"]._lead_isolation_unsubscribe()
         return res
 
     @api.model
