@@ -171,6 +171,12 @@ class CrmLead(models.Model):
     # (rules in security/lead_allocation_security.xml, switch in Settings)
     # ------------------------------------------------------------------
 
+    # The first page of an isolated user's lead list (rule ``user_id = uid``, default
+    # order) reads just its rows from this index, however few leads the user owns.
+    _user_id_default_order_idx = models.Index(
+        "(user_id, priority DESC, id DESC) WHERE active IS TRUE"
+    )
+
     def write(self, vals):
         former = {}
         if "user_id" in vals and self.env["res.config.settings"]._lead_isolation_active():
