@@ -1,5 +1,8 @@
 from . import (
     crm_lead,
+    lead_allocation_sheet,
+    lead_allocation_sheet_column,
+    lead_allocation_sheet_row,
     lead_allocation_state,
     mail_activity,
     mail_followers,

@@ -1,1 +1,1 @@
-from . import test_install, test_isolation
+from . import test_install, test_isolation, test_sheets
