@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    lead_allocation_intake,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,

@@ -236,3 +236,32 @@ class CrmLead(models.Model):
             self.with_context(active_test=False).search([("id", "in", list(lead_ids))]).ids
         )
         return records.browse(record.id for record in on_leads if record.res_id not in readable)
+
+    # -- Lead intake (webhook, Google Sheets): idempotency --------------------------------
+    # Kept together at the end of the class; see models/lead_allocation_intake.py.
+
+    intake_integration_id = fields.Many2one(
+        "res.users",
+        string="Created by Integration",
+        readonly=True,
+        copy=False,
+        help="Integration user whose webhook call or import created this lead.",
+    )
+    intake_external_id = fields.Char(
+        "Idempotency Key",
+        readonly=True,
+        copy=False,
+        help="Key the integration sent with the lead (Idempotency-Key header or "
+        "external_id): the same key from the same integration never creates a second lead.",
+    )
+    intake_payload_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Technical: fingerprint of the data sent with the idempotency key, to tell a "
+        "retry from a different lead reusing the key.",
+    )
+
+    _intake_external_id_unique = models.UniqueIndex(
+        "(intake_integration_id, intake_external_id) WHERE intake_external_id IS NOT NULL",
+        "This idempotency key was already used by this integration.",
+    )

@@ -1,1 +1,1 @@
-from . import test_install, test_isolation, test_sheets
+from . import test_install, test_isolation, test_sheets, test_webhook

@@ -1,0 +1,166 @@
+"""POST /lead_allocation/webhook: integrations create (and assign) leads over HTTP.
+
+Thin on purpose: authenticate → read the body → intake (validation, no Odoo) →
+``lead.allocation.intake`` (database checks and creation) → JSON response. The OpenAPI
+description is in ``static/openapi/webhook.json`` (served at ``.../openapi.json``).
+"""
+
+import json
+import re
+
+from odoo import http
+from odoo.exceptions import AccessError
+from odoo.http import request
+from odoo.tools import file_open
+
+from ..intake import IntakeError, parse_lead_payload
+
+MAX_BODY_SIZE = 64 * 1024  # bytes; documented in the OpenAPI description and README
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+BEARER_RE = re.compile(r"^bearer\s+([!-~]{1,512})\s*$", re.IGNORECASE)
+OPENAPI_PATH = "lead_allocation/static/openapi/webhook.json"
+
+
+class LeadWebhookController(http.Controller):
+    @http.route(
+        "/lead_allocation/webhook",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        readonly=False,
+        save_session=False,
+    )
+    def lead_webhook(self, **_form):
+        """Create a lead from a JSON object or a form post; see static/openapi/."""
+        try:
+            self._authenticate()
+            if not request.env["crm.lead"].has_access("create"):
+                raise IntakeError(
+                    "forbidden",
+                    "The integration user may not create leads.",
+                    status=403,
+                )
+            payload = parse_lead_payload(self._read_body())
+            return self._handle(payload)
+        except IntakeError as error:
+            return self._error_response(error)
+        except AccessError as error:
+            return self._error_response(IntakeError("forbidden", str(error), status=403))
+
+    @http.route("/lead_allocation/webhook/openapi.json", type="http", auth="none", methods=["GET"])
+    def lead_webhook_openapi(self):
+        with file_open(OPENAPI_PATH, "rb") as file:
+            return request.make_response(
+                file.read(), headers=[("Content-Type", "application/json; charset=utf-8")]
+            )
+
+    # Steps ---------------------------------------------------------------------------
+
+    def _authenticate(self):
+        """Switch the request to the integration user whose API key (scope rpc) is sent."""
+        header = request.httprequest.headers.get("Authorization")
+        if not header:
+            raise IntakeError(
+                "missing_api_key",
+                "Send an Odoo API key: 'Authorization: Bearer <key>'.",
+                status=401,
+            )
+        match = BEARER_RE.match(header)
+        uid = match and request.env["res.users.apikeys"]._check_credentials(
+            scope="rpc", key=match.group(1)
+        )
+        if not uid:
+            raise IntakeError("invalid_api_key", "Invalid API key.", status=401)
+        request.update_env(user=uid)
+
+    def _read_body(self):
+        """The body as a mapping of fields (JSON object or form post)."""
+        httprequest = request.httprequest
+        mimetype = httprequest.mimetype
+        if mimetype not in (JSON_TYPE, FORM_TYPE):
+            raise IntakeError(
+                "unsupported_media_type",
+                f"Send the lead as {JSON_TYPE} or {FORM_TYPE}.",
+                status=415,
+            )
+        if (httprequest.content_length or 0) > MAX_BODY_SIZE:
+            raise self._too_large()
+        if mimetype == FORM_TYPE:
+            return self._form_fields(httprequest.form)
+        raw = httprequest.get_data(cache=True)
+        if len(raw) > MAX_BODY_SIZE:
+            raise self._too_large()
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            raise IntakeError("invalid_json", "The body is not valid UTF-8 JSON.") from None
+        if not isinstance(data, dict):
+            raise IntakeError("invalid_body", "The lead must be a JSON object of fields.")
+        return self._with_idempotency_key(data)
+
+    def _form_fields(self, form):
+        data = {}
+        for key, values in form.lists():
+            if key == "tag_names":
+                data[key] = ",".join(values)
+            elif len(values) > 1:
+                raise IntakeError("invalid_type", f"{key} is sent more than once.", key)
+            else:
+                data[key] = values[0]
+        return self._with_idempotency_key(data)
+
+    def _with_idempotency_key(self, data):
+        key = request.httprequest.headers.get("Idempotency-Key")
+        if key is None:
+            return data
+        sent = data.get("external_id")
+        if sent not in (None, "") and str(sent).strip() != key.strip():
+            raise IntakeError(
+                "idempotency_key_mismatch",
+                "The Idempotency-Key header and the external_id field differ.",
+                "external_id",
+            )
+        return dict(data, external_id=key)
+
+    def _handle(self, payload):
+        Intake = request.env["lead.allocation.intake"]
+        lead, same_payload = Intake._find_existing_lead(payload)
+        if lead and not same_payload:
+            raise IntakeError(
+                "idempotency_conflict",
+                "This idempotency key was already used with a different lead.",
+                "external_id",
+                status=409,
+            )
+        status = 200
+        if not lead:
+            lead = Intake._create_lead(
+                payload, method="webhook", origin=request.env.user.display_name
+            )
+            status = 201
+        # sudo: reports back only the id and salesperson of the lead this user created
+        lead = lead.sudo()
+        return request.make_json_response(
+            {
+                "id": lead.id,
+                "user_id": lead.user_id.id or None,
+                "allocation_method": lead.allocation_method or "round_robin",
+                "ignored_fields": payload.ignored_fields,
+            },
+            status=status,
+        )
+
+    def _too_large(self):
+        return IntakeError(
+            "payload_too_large",
+            f"The body is larger than {MAX_BODY_SIZE // 1024} KiB.",
+            status=413,
+        )
+
+    def _error_response(self, error):
+        headers = [("WWW-Authenticate", "Bearer")] if error.status == 401 else None
+        return request.make_json_response(
+            {"error": error.to_dict()}, headers=headers, status=error.status
+        )

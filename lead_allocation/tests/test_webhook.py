@@ -1,0 +1,365 @@
+import json
+import threading
+import time
+from functools import partial
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import ConcurrencyError
+from odoo.orm.environments import Transaction
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from ..controllers.webhook import MAX_BODY_SIZE
+from ..intake import parse_lead_payload
+from .common import LeadAllocationCase
+
+URL = "/lead_allocation/webhook"
+
+
+def replaying(func, cr, registry, tries=5):
+    """``func(env)`` then commit; on ConcurrencyError roll back and call it again.
+
+    A fresh transaction per try, as ``odoo.service.model.retrying`` does; the registry
+    is passed in because the test thread holds the registry lock.
+    """
+    for tryno in range(1, tries + 1):
+        cr.transaction = Transaction(registry)
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        try:
+            result = func(env)
+            cr.commit()
+            return result
+        except ConcurrencyError:
+            cr.rollback()
+            if tryno == tries:
+                raise
+    return None
+
+
+class WebhookCase(HttpCase, LeadAllocationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.integration = new_test_user(
+            cls.env,
+            "la_integration",
+            groups="sales_team.group_sale_salesman_all_leads",
+            name="Website Integration",
+        )
+        cls.key = cls._api_key(cls.integration)
+
+    @classmethod
+    def _api_key(cls, user):
+        return cls.env["res.users.apikeys"].with_user(user).sudo()._generate("rpc", "test", None)
+
+    def post(self, body, key=None, content_type="application/json", headers=None):
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        if key is not False:
+            headers["Authorization"] = f"Bearer {key or self.key}"
+        if content_type == "application/json" and not isinstance(body, str | bytes):
+            body = json.dumps(body)
+        return self.url_open(URL, data=body, headers=headers)
+
+    def _counts(self):
+        env = self.env(context=dict(self.env.context, active_test=False))
+        return {
+            model: env[model].search_count([])
+            for model in (
+                "crm.lead",
+                "res.partner",
+                "crm.tag",
+                "utm.source",
+                "utm.medium",
+                "utm.campaign",
+            )
+        }
+
+    def assertError(self, response, status, code, field=None):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
+        error = response.json()["error"]
+        self.assertEqual((error["code"], error["field"]), (code, field), error)
+        self.assertTrue(error["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(WebhookCase):
+    def test_assign_to_named_agent(self):
+        """The named agent wins over weights and pause; the chatter names the integration."""
+        self.junior_1.write({"allocation_paused": True, "allocation_weight": 0})
+        response = self.post(
+            {
+                "name": "Quote for 40 seats",
+                "email_from": "ann@buyer.example",
+                "user_id": self.junior_1.id,
+                "team_id": self.team.id,
+                "favourite_colour": "blue",
+            }
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        data = response.json()
+        lead = self.env["crm.lead"].browse(data["id"])
+        self.assertEqual(
+            data,
+            {
+                "id": lead.id,
+                "user_id": self.junior_1.id,
+                "allocation_method": "webhook",
+                "ignored_fields": ["favourite_colour"],
+            },
+        )
+        self.assertEqual(lead.user_id, self.junior_1)
+        self.assertEqual(lead.allocation_method, "webhook")
+        self.assertEqual(lead.create_uid, self.integration)
+        self.assertEqual(lead.email_from, "ann@buyer.example")
+        self.assertIn(
+            "Assigned to Jo Junior by webhook (integration: Website Integration)",
+            "".join(lead.message_ids.mapped("body")),
+        )
+
+    def test_round_robin_without_agent(self):
+        response = self.post({"contact_name": "Ann Buyer", "team_id": self.team.id})
+        self.assertEqual(response.status_code, 201, response.text)
+        data = response.json()
+        lead = self.env["crm.lead"].browse(data["id"])
+        self.assertEqual(data["allocation_method"], "round_robin")
+        self.assertIn(lead.user_id, self.salespeople)
+        self.assertEqual(data["user_id"], lead.user_id.id)
+        self.assertEqual(lead.allocation_method, "round_robin")
+        self.assertEqual(lead.name, "Ann Buyer")
+        self.assertEqual(data["ignored_fields"], [])
+
+    def test_form_post(self):
+        """Form tools send strings; tags and UTM records are found or created by name."""
+        existing = self.env["crm.tag"].create({"name": "Website"})
+        response = self.post(
+            {
+                "partner_name": "Buyer Ltd",
+                "phone": "+32 2 555 00 00",
+                "user_id": str(self.senior.id),
+                "tag_names": "website, Hot lead",
+                "source": "Landing page",
+                "medium": "Form",
+                "campaign": "Spring",
+            },
+            content_type=None,  # requests encodes the dict as a form
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        lead = self.env["crm.lead"].browse(response.json()["id"])
+        self.assertEqual(lead.user_id, self.senior)
+        self.assertEqual(lead.name, "Buyer Ltd")
+        self.assertIn(existing, lead.tag_ids)
+        self.assertEqual(sorted(lead.tag_ids.mapped("name")), ["Hot lead", "Website"])
+        self.assertEqual(
+            (lead.source_id.name, lead.medium_id.name, lead.campaign_id.name),
+            ("Landing page", "Form", "Spring"),
+        )
+
+    def test_idempotent_retry(self):
+        body = {"name": "Retry me", "user_id": self.junior_2.id, "tag_names": ["Retry"]}
+        first = self.post(body, headers={"Idempotency-Key": "order-1"})
+        self.assertEqual(first.status_code, 201, first.text)
+        counts = self._counts()
+        for again in (
+            self.post(body, headers={"Idempotency-Key": "order-1"}),
+            self.post(dict(body, external_id="order-1")),
+            self.post(
+                {"name": "Retry me", "user_id": str(self.junior_2.id), "tag_names": "Retry"},
+                content_type=None,
+                headers={"Idempotency-Key": "order-1"},
+            ),
+        ):
+            with self.subTest(body=again.request.body):
+                self.assertEqual(again.status_code, 200, again.text)
+                self.assertEqual(again.json(), first.json())
+        self.assertEqual(self._counts(), counts)
+        # a different lead under the same key is refused
+        conflict = self.post(dict(body, name="Other"), headers={"Idempotency-Key": "order-1"})
+        self.assertError(conflict, 409, "idempotency_conflict", "external_id")
+        self.assertEqual(self._counts(), counts)
+        # keys belong to one integration: another integration may use the same key
+        other = new_test_user(
+            self.env, "la_other_integration", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        response = self.post(body, key=self._api_key(other), headers={"Idempotency-Key": "order-1"})
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertNotEqual(response.json()["id"], first.json()["id"])
+
+    def test_unique_key_at_database_level(self):
+        """A second insert of a key raises ConcurrencyError (the request is replayed)."""
+        payload = parse_lead_payload({"name": "Once", "external_id": "k-1"})
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+        lead = Intake._create_lead(payload)
+        counts = self._counts()
+        with mute_logger("odoo.sql_db"), self.assertRaises(ConcurrencyError):
+            Intake._create_lead(payload)
+        self.assertEqual(self._counts(), counts)
+        self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
+
+    def test_authentication(self):
+        cases = [
+            (False, "missing_api_key"),
+            ("not-a-key", "invalid_api_key"),
+            (self.key + "x", "invalid_api_key"),
+        ]
+        for key, code in cases:
+            with self.subTest(key=key):
+                response = self.post({"name": "x"}, key=key)
+                self.assertError(response, 401, code)
+                self.assertEqual(response.headers.get("WWW-Authenticate"), "Bearer")
+        response = self.url_open(
+            URL, data="{}", headers={"Authorization": "Basic abc", "Content-Type": "x/y"}
+        )
+        self.assertError(response, 401, "invalid_api_key")
+
+    def test_user_without_crm_rights(self):
+        reader = new_test_user(self.env, "la_reader", groups="base.group_user")
+        own = new_test_user(self.env, "la_own", groups="sales_team.group_sale_salesman")
+        counts = self._counts()
+        response = self.post({"name": "x"}, key=self._api_key(reader))
+        self.assertError(response, 403, "forbidden")
+        # Own Documents only: may not create a lead owned by someone else
+        response = self.post(
+            {"name": "x", "user_id": self.senior.id, "tag_names": ["New tag"], "source": "New"},
+            key=self._api_key(own),
+        )
+        self.assertError(response, 403, "forbidden")
+        self.assertEqual(self._counts(), counts)
+
+    def test_invalid_agent(self):
+        inactive = self._salesperson("la_gone", "Gone", 1)
+        inactive.active = False
+        other_company = self.env["res.company"].create({"name": "Other Company"})
+        elsewhere = new_test_user(
+            self.env,
+            "la_elsewhere",
+            groups="sales_team.group_sale_salesman",
+            company_id=other_company.id,
+            company_ids=[(6, 0, other_company.ids)],
+        )
+        agents = {
+            "inactive": inactive.id,
+            "portal": new_test_user(self.env, "la_portal", groups="base.group_portal").id,
+            "no CRM access": new_test_user(self.env, "la_employee", groups="base.group_user").id,
+            "other company": elsewhere.id,
+            "missing": 2**31 - 1,
+        }
+        counts = self._counts()
+        for label, user_id in agents.items():
+            with self.subTest(agent=label):
+                response = self.post(
+                    {"name": "x", "user_id": user_id, "tag_names": "Fresh", "source": "Fresh"}
+                )
+                self.assertError(response, 422, "invalid_agent", "user_id")
+        response = self.post({"name": "x", "team_id": 2**31 - 1, "tag_names": "Fresh"})
+        self.assertError(response, 422, "invalid_team", "team_id")
+        self.assertEqual(self._counts(), counts)
+        # a Sales Administrator (implied Sales / User) is a valid agent
+        response = self.post({"name": "x", "user_id": self.manager.id})
+        self.assertEqual(response.status_code, 201, response.text)
+
+    def test_bad_input_leaves_nothing_behind(self):
+        counts = self._counts()
+        cases = [
+            ("{not json", "application/json", 400, "invalid_json", None),
+            (b"\xff\xfe", "application/json", 400, "invalid_json", None),
+            ("[1, 2]", "application/json", 400, "invalid_body", None),
+            ("[" * 5000, "application/json", 400, "invalid_json", None),
+            ({"description": "no contact"}, "application/json", 400, "missing_lead_data", None),
+            ({"name": 12}, "application/json", 400, "invalid_type", "name"),
+            ({"name": "x", "user_id": "seven"}, "application/json", 400, "invalid_type", "user_id"),
+            ({"name": "x", "user_id": True}, "application/json", 400, "invalid_type", "user_id"),
+            ({"name": "x\u0000"}, "application/json", 400, "invalid_value", "name"),
+            ({"name": "x", "tag_names": {"a": 1}}, "application/json", 400, "invalid_type",
+             "tag_names"),
+            ("name=x&user_id=1&user_id=2", "application/x-www-form-urlencoded", 400,
+             "invalid_type", "user_id"),
+            ("name=x", "text/plain", 415, "unsupported_media_type", None),
+            ("name=x", "multipart/form-data; boundary=x", 415, "unsupported_media_type", None),
+            ({"name": "x" * MAX_BODY_SIZE}, "application/json", 413, "payload_too_large", None),
+            ("name=" + "x" * MAX_BODY_SIZE, "application/x-www-form-urlencoded", 413,
+             "payload_too_large", None),
+        ]  # fmt: skip
+        for body, content_type, status, code, field in cases:
+            with self.subTest(code=code, body=str(body)[:40]):
+                response = self.post(body, content_type=content_type)
+                self.assertError(response, status, code, field)
+        response = self.post({"name": "x", "external_id": "a"}, headers={"Idempotency-Key": "b"})
+        self.assertError(response, 400, "idempotency_key_mismatch", "external_id")
+        self.assertEqual(self._counts(), counts)
+
+    def test_openapi_description(self):
+        response = self.url_open(URL + "/openapi.json")
+        self.assertEqual(response.status_code, 200)
+        spec = response.json()
+        operation = spec["paths"][URL]["post"]
+        self.assertLessEqual(
+            {"200", "201", "400", "401", "403", "409", "413", "415", "422"},
+            set(operation["responses"]),
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookConcurrency(TransactionCase):
+    """Two real transactions insert the same idempotency key at the same time.
+
+    The test cursor of HttpCase runs every request in one transaction, so this test uses
+    real database cursors (committed data, cleaned up afterwards) and replays on
+    ConcurrencyError the way ``odoo.service.model.retrying`` does for every HTTP request
+    (rollback, reset the transaction, call again). ``retrying`` itself is not called: in
+    the test process its registry reset waits for the registry lock held by the tests.
+    bench/concurrency_webhook.py runs the same race over HTTP against a server with
+    workers.
+    """
+
+    def test_parallel_same_key_creates_one_lead(self):
+        key = f"parallel-{time.time_ns()}"
+        payload = parse_lead_payload({"name": "Parallel", "external_id": key})
+        created, results, errors = threading.Event(), {}, []
+        started = threading.Barrier(2, timeout=10)
+
+        def handle(name, attempts, env):
+            attempts.append(1)
+            Intake = env["lead.allocation.intake"]
+            lead, _same = Intake._find_existing_lead(payload)  # both see no lead
+            if len(attempts) == 1:
+                started.wait()
+                if name == "second":
+                    created.wait(10)  # insert while the first is not yet committed
+            if lead:
+                return lead.id, 200, len(attempts)
+            lead = Intake._create_lead(payload)
+            if name == "first":
+                created.set()
+                time.sleep(0.5)  # the second insert waits on the unique index meanwhile
+            return lead.id, 201, len(attempts)
+
+        def run(name):
+            try:
+                with self.registry.cursor() as cr:
+                    results[name] = replaying(partial(handle, name, []), cr, self.registry)
+            except Exception as error:  # reported by the assertion below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
+        try:
+            with mute_logger("odoo.sql_db", "odoo.service.model"):
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(30)
+            self.assertFalse(errors)
+            first_id, first_status, first_attempts = results["first"]
+            second_id, second_status, second_attempts = results["second"]
+            self.assertEqual((first_status, first_attempts), (201, 1))
+            self.assertEqual((second_id, second_status), (first_id, 200))
+            self.assertEqual(second_attempts, 2, "the second request was replayed once")
+        finally:
+            with self.registry.cursor() as cr:
+                cr.transaction = Transaction(self.registry)
+                env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
+                leads = env["crm.lead"].search([("intake_external_id", "=", key)])
+                leads.unlink()
+            self.assertEqual(len(leads), 1, "exactly one lead per key")
