@@ -189,6 +189,15 @@ class TestIsolation(IsolationCase):
             .search([("user_id", "=", self.isolated.id)])
             .filtered(lambda a: a.res_model == "crm.lead")
             .mapped("res_id"),
+            "mail.activity systray": lambda: self.env["mail.activity"]
+            .sudo()
+            .browse(
+                activity_id
+                for group in self.env["res.users"].with_user(self.isolated)._get_activity_groups()
+                for activity_id in group.get("activity_ids", [])
+            )
+            .filtered(lambda a: a.res_model == "crm.lead")
+            .mapped("res_id"),
             "mail.followers search": lambda: lead_ids_of("mail.followers"),
             "mail.followers read": lambda: read_foreign("mail.followers"),
             "crm.activity.report": lambda: self._as(self.isolated, "crm.activity.report")
