@@ -211,6 +211,22 @@ class CrmLead(models.Model):
         owners = {lead.id: lead.user_id.partner_id for lead in leads}
         followers.filtered(lambda follower: follower.partner_id != owners[follower.res_id]).unlink()
 
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        """Never notify an isolated user of a lead that is not theirs (a follower since
+        before they got the role, a mention, an activity on it), by e-mail or inbox."""
+        recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
+        if len(self) != 1 or not self.env["res.config.settings"]._lead_isolation_active():
+            return recipients
+        # sudo: checking the roles of the recipients, whoever posts
+        Users = self.env["res.users"].sudo()
+        return [
+            recipient
+            for recipient in recipients
+            if not recipient.get("uid")
+            or recipient["uid"] == self.user_id.id
+            or not Users.browse(recipient["uid"])._is_lead_isolated()
+        ]
+
     @api.model
     def _lead_isolation_domain(self, model_field="res_model"):
         """For an isolated user, the domain keeping the records attached (by ``model_field``

@@ -341,6 +341,46 @@ class TestIsolation(IsolationCase):
         self.own[1].user_id = self.colleague
         self.assertIn(self.isolated.partner_id, self.own[1].message_follower_ids.partner_id)
 
+    def test_no_notification_of_foreign_leads(self):
+        """Followers from before the role, mentions and activities of a colleague's lead
+        notify nobody isolated; the salesperson and other users are notified as usual."""
+        lead = self.foreign[0]
+        self.isolated.group_ids = [Command.unlink(self.env.ref(TRUSTED).id)]
+        lead.message_subscribe(partner_ids=self.isolated.partner_id.ids)
+        self.isolated.group_ids = [Command.link(self.env.ref(TRUSTED).id)]
+        lead.message_subscribe(partner_ids=(self.colleague | self.junior_1).partner_id.ids)
+        message = lead.with_user(self.manager).message_post(
+            body="Price agreed",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.isolated.partner_id.ids,
+        )
+        notified = message.notification_ids.res_partner_id
+        self.assertNotIn(self.isolated.partner_id, notified)
+        self.assertLessEqual((self.colleague | self.junior_1).partner_id, notified)
+        activity = lead.activity_schedule(
+            activity_type_id=self.env.ref("mail.mail_activity_data_todo").id,
+            user_id=self.isolated.id,
+        )
+        self.assertFalse(
+            self.env["mail.message"].search(
+                [
+                    ("model", "=", "crm.lead"),
+                    ("res_id", "=", lead.id),
+                    ("id", ">=", message.id),
+                    ("notification_ids.res_partner_id", "=", self.isolated.partner_id.id),
+                ]
+            )
+        )
+        self.assertTrue(activity)
+        # their own lead notifies them as usual
+        own_message = (
+            self.own[1]
+            .with_user(self.manager)
+            .message_post(body="Hello", message_type="comment", subtype_xmlid="mail.mt_comment")
+        )
+        self.assertIn(self.isolated.partner_id, own_message.notification_ids.res_partner_id)
+
     def test_enabling_unsubscribes_from_foreign_leads(self):
         _set_isolation(self.env, False)
         self.foreign[0].message_subscribe(partner_ids=self.isolated.partner_id.ids)
