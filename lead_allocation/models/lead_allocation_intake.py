@@ -149,7 +149,8 @@ class LeadAllocationIntake(models.AbstractModel):
         team = self._check_team(payload.team_id) if payload.team_id else None
         company = self._lead_company(team)
         agent = self._check_agent(payload.user_id, company) if payload.user_id else None
-        Lead = self.env["crm.lead"].with_context(clean_context(self.env.context))
+        # no default_* keys of the caller (default_user_id would bypass the round robin)
+        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
         Lead.check_access("create")
         try:
             with self.env.cr.savepoint():
