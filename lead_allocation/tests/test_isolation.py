@@ -5,6 +5,7 @@ The leak probes count, path by path, the *foreign* leads (a colleague's, unassig
 archived) that the isolated user can reach: it must be 0 everywhere.
 """
 
+import functools
 import json
 from datetime import datetime, timedelta
 
@@ -455,6 +456,17 @@ class TestIsolationJson2(HttpCase):
         domain = [["id", "in", leads.ids]]
         context = {"active_test": False}
         foreign = set(self.foreign.ids)
+
+        def attached(model):
+            status, body = self._call(
+                model,
+                "search_read",
+                domain=[["res_model", "=", "crm.lead"], ["res_id", "in", leads.ids]],
+                fields=["res_id"],
+            )
+            self.assertEqual(status, 200, body)
+            return [row["res_id"] for row in body]
+
         probes = {
             "search": lambda: self._call("crm.lead", "search", domain=domain, context=context)[1],
             "search_read": lambda: [
@@ -495,6 +507,22 @@ class TestIsolationJson2(HttpCase):
                     fields=["res_id"],
                 )[1]
             ],
+            "formatted_read_group": lambda: [
+                lead_id
+                for group in self._call(
+                    "crm.lead",
+                    "formatted_read_group",
+                    domain=domain,
+                    groupby=["stage_id"],
+                    aggregates=["id:array_agg"],
+                    context=context,
+                )[1]
+                for lead_id in group["id:array_agg"]
+            ],
+            **{
+                f"{model} search_read": functools.partial(attached, model)
+                for model in ("ir.attachment", "mail.activity", "mail.followers")
+            },
         }
         with mute_logger("odoo.http", "odoo.addons.base.models.ir_rule"):
             for path, probe in probes.items():
