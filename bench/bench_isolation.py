@@ -1,14 +1,23 @@
-"""Lead isolation: the first page of the lead list (80 leads, default order) on 100,000
-leads, as an isolated Trusted Employee vs as an "Own Documents" salesperson.
+"""Lead isolation on 100,000 leads.
 
-Both users hit one record rule on ``user_id``; the isolation rule must cost no more than
-Odoo's own "Personal Leads" rule (goal: ratio <= 1.1, an index scan, no sequential scan).
-The EXPLAIN (ANALYZE) of both queries is printed.
+1. Benchmark: the first page of the lead list (80 leads, default order) as an isolated
+   Trusted Employee vs as an "Own Documents" salesperson. Both users hit one record rule
+   on ``user_id``; the isolation rule must cost no more than Odoo's own "Personal Leads"
+   rule (goal: ratio <= 1.1, an index scan, no sequential scan). The EXPLAIN (ANALYZE) of
+   both queries is printed.
+2. Check: on a server with 2 workers, switching "Isolate assigned leads from standard
+   users" (as an administrator, over /json/2) changes what the Trusted Employee sees on
+   the very next request, whichever worker answers it.
+
+The leads are removed afterwards (the other benchmarks share the database).
 """
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
-from common import environment, report, timed
+import requests
+from common import environment, report, server, timed
 
 from odoo import Command
 from odoo.tools import SQL
@@ -17,6 +26,7 @@ LEADS = 100_000
 SALESPEOPLE = 20  # every salesperson owns 1/21 of the leads, 1/21 are unassigned
 PAGE = 80
 ROUNDS = 200
+SWITCH_REQUESTS = 40  # requests after each switch, 4 at a time
 
 
 def setup():
@@ -82,7 +92,20 @@ def setup():
         )
         env.cr.execute("ANALYZE crm_lead")
         env["res.config.settings"].create({"lead_isolation_enabled": True}).set_values()
-        return isolated.id, own_docs.id
+        expiration = datetime.now() + timedelta(days=1)
+        keys = {
+            user.login: env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(scope="rpc", name="bench", expiration_date=expiration)
+            for user in (isolated, env.ref("base.user_admin"))
+        }
+        return isolated.id, own_docs.id, keys[isolated.login], keys["admin"]
+
+
+def cleanup():
+    with environment() as env:
+        env.cr.execute("DELETE FROM crm_lead WHERE name LIKE 'Bench lead %'")
+        env["res.config.settings"].create({"lead_isolation_enabled": False}).set_values()
 
 
 def first_page(uid):
@@ -106,8 +129,58 @@ def first_page(uid):
         return seconds, plan, count
 
 
+def check_switch(base, isolated_key, admin_key):
+    """Every request after a switch sees the new state, whichever worker answers."""
+
+    def call(key, model, method, **params):
+        response = requests.post(
+            f"{base}/json/2/{model}/{method}",
+            json=params,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    total = LEADS + 1
+    ok = True
+    for enabled in (False, True, False, True):
+        settings = call(
+            admin_key,
+            "res.config.settings",
+            "create",
+            vals_list=[{"lead_isolation_enabled": enabled}],
+        )
+        call(admin_key, "res.config.settings", "execute", ids=settings)
+        # 4 clients at once on 2 workers: both workers answer
+        with ThreadPoolExecutor(4) as pool:
+            counts = list(
+                pool.map(
+                    lambda _i: call(isolated_key, "crm.lead", "search_count", domain=[]),
+                    range(SWITCH_REQUESTS),
+                )
+            )
+        expected_all = set(counts) == {total}
+        good = (not expected_all and max(counts) < total) if enabled else expected_all
+        print(
+            f"isolation {'on' if enabled else 'off'}: the Trusted Employee sees "
+            f"{sorted(set(counts))} leads in {SWITCH_REQUESTS} requests after the switch "
+            f"-> {'ok' if good else 'STALE'}",
+            flush=True,
+        )
+        ok = ok and good
+    return ok
+
+
 def main():
-    isolated, own_docs = setup()
+    isolated, own_docs, isolated_key, admin_key = setup()
+    try:
+        return measure(isolated, own_docs, isolated_key, admin_key)
+    finally:
+        cleanup()
+
+
+def measure(isolated, own_docs, isolated_key, admin_key):
     # warm both once, then measure side by side
     first_page(isolated)
     first_page(own_docs)
@@ -127,7 +200,9 @@ def main():
     seq_scan = "Seq Scan on crm_lead" in plan_iso
     if seq_scan:
         print("the isolated user's query scans the whole lead table")
-    return 0 if ratio <= 1.1 and not seq_scan else 1
+    with server(workers=2) as base:
+        switch_ok = check_switch(base, isolated_key, admin_key)
+    return 0 if ratio <= 1.1 and not seq_scan and switch_ok else 1
 
 
 if __name__ == "__main__":
