@@ -102,10 +102,13 @@ class ResUsers(models.Model):
         return super().write(vals)
 
     def _is_lead_isolated(self):
-        """Whether this user sees only the leads assigned to them."""
+        """Whether this user sees only the leads assigned to them.
+
+        The roles are checked first (cached): for everybody else, no query at all.
+        """
         self.ensure_one()
         return (
-            self.env["res.config.settings"]._lead_isolation_active()
-            and self.has_group("lead_allocation.group_trusted_employee")
+            self.has_group("lead_allocation.group_trusted_employee")
             and not self.has_group("sales_team.group_sale_manager")
+            and self.env["res.config.settings"]._lead_isolation_active()
         )
