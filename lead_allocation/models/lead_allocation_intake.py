@@ -38,7 +38,7 @@ class LeadAllocationIntake(models.AbstractModel):
         if company:
             domain.append(("company_ids", "in", company.ids))
         # sudo: answers only whether an id names an eligible salesperson
-        agent = self.env["res.users"].sudo().search(domain, limit=1)
+        agent = self.env["res.users"].sudo().search(domain, limit=1, order="id")
         if not agent:
             raise IntakeError(
                 "invalid_agent",
@@ -57,7 +57,7 @@ class LeadAllocationIntake(models.AbstractModel):
     def _check_team(self, team_id):
         """Return the sales team ``team_id`` names; IntakeError (422) when the current user
         cannot see such a team."""
-        team = self.env["crm.team"].search([("id", "=", team_id)], limit=1)
+        team = self.env["crm.team"].search_fetch([("id", "=", team_id)], ["company_id"], limit=1)
         if not team:
             raise IntakeError(
                 "invalid_team",

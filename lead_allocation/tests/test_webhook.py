@@ -198,6 +198,23 @@ class TestWebhook(WebhookCase):
         self.assertEqual(self._counts(), counts)
         self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
 
+    def test_checks_query_count(self):
+        """The checks done before creating a lead cost a fixed, small number of queries."""
+        payload = parse_lead_payload(
+            {"name": "x", "external_id": "k-2", "user_id": self.senior.id, "team_id": self.team.id}
+        )
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+
+        def checks():
+            Intake._find_existing_lead(payload)
+            team = Intake._check_team(payload.team_id)
+            Intake._check_agent(payload.user_id, Intake._lead_company(team))
+
+        checks()  # the first call fills the registry caches (access rights, rules)
+        # idempotency key, team, agent (its all_group_ids domain reads the groups first)
+        with self.assertQueryCount(4):
+            checks()
+
     def test_authentication(self):
         cases = [
             (False, "missing_api_key"),
