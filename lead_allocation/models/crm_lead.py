@@ -32,14 +32,23 @@ class CrmLead(models.Model):
 
     @api.model
     def _default_allocation_user_id(self):
-        """Leave the salesperson empty when the rotation will choose one.
+        """Leave the salesperson empty when the rotation will choose one."""
+        return False if self._allocates_for_current_user() else self.env.user
 
-        Trusted Employees under isolation keep themselves: they could not see a lead
-        they create for a colleague.
+    @api.model
+    def _allocates_for_current_user(self):
+        """Whether leads created by the current user without a salesperson are allocated.
+
+        Users limited to their own documents cannot create a colleague's lead (Odoo's
+        record rules), and isolated Trusted Employees could not see it: theirs stay theirs.
         """
-        if not self._auto_allocation_enabled() or self.env.user._is_lead_isolated():
-            return self.env.user
-        return False
+        if not self._auto_allocation_enabled():
+            return False
+        user = self.env.user
+        return self.env.su or (
+            user.has_group("sales_team.group_sale_salesman_all_leads")
+            and not user._is_lead_isolated()
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -72,7 +81,7 @@ class CrmLead(models.Model):
                 vals.setdefault("allocation_method", "manual")
             else:
                 pools[self._allocation_pool(vals)].append(vals)
-        if not pools or not self._auto_allocation_enabled():
+        if not pools or not self._allocates_for_current_user():
             return
         State = self.env["lead.allocation.state"]
         for (company_id, team_id), pool_vals in sorted(pools.items()):
@@ -120,7 +129,7 @@ class CrmLead(models.Model):
         company_id = vals.get("company_id") or context.get("default_company_id")
         if not company_id and team_id:
             company_id = self.env["crm.team"].browse(team_id).company_id.id
-        return (company_id or 0, team_id)
+        return (company_id or self.env.company.id, team_id)
 
     @api.model
     def _get_allocation_members(self, company_id, team_id):
