@@ -142,6 +142,26 @@ class TestSheets(LeadAllocationCase):
         fixed = self.leads().filtered(lambda lead: lead.name == "Lead 2")
         self.assertEqual((fixed.user_id, fixed.allocation_method), (self.senior, "sheet"))
 
+    def test_resync_cost_does_not_grow_with_the_sheet(self):
+        """Rows already imported are skipped with one query per 500-row batch."""
+
+        def resync_queries():
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual(self.sync()["imported"], 0)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        self.sync()
+        resync_queries()  # same caches in both measures
+        small = resync_queries()
+        self.rows.extend(lead_row(i) for i in range(6, 60))
+        self.assertEqual(self.sync()["imported"], 54)
+        resync_queries()
+        # +1 at most: the ORM skips the final UPDATE when the summary and the second of
+        # the sync did not change
+        self.assertLessEqual(abs(resync_queries() - small), 1)
+
     def test_rate_limit_then_success(self):
         self.google.inject(429, times=2)
         self.google.inject(503, times=1, path="metadata")
