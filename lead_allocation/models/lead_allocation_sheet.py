@@ -15,6 +15,8 @@ from ..sheets.rows import ROW_ID_FIELD, normalize_header, suggest_mapping
 _logger = logging.getLogger(__name__)
 
 SYNC_STATES = [("ok", "Done"), ("partial", "Done with errors"), ("failed", "Failed")]
+# First key of the advisory locks that keep two syncs of one source apart.
+SYNC_LOCK_NAMESPACE = 0x5EE7
 
 
 class LeadAllocationSheet(models.Model):
@@ -132,7 +134,12 @@ class LeadAllocationSheet(models.Model):
 
     def action_sync_now(self):
         self.ensure_one()
-        self._sync()
+        if self._sync() is None:
+            return self._notify(
+                self.env._("Sync already running"),
+                self.env._("This sheet is being synced right now; try again in a minute."),
+                "warning",
+            )
         kind = {"ok": "success", "partial": "warning"}.get(self.last_sync_state, "danger")
         return self._notify(self.env._("Sync done"), self.last_sync_message, kind, reload=True)
 
@@ -162,14 +169,19 @@ class LeadAllocationSheet(models.Model):
         )
         self._commit_progress(0, remaining=len(due))
         for sheet in due:
-            sheet._sync()
+            sheet._sync()  # None (skipped) when a "Sync now" of it is running
             if self._commit_progress(1) <= 0:
                 break
 
     # -- sync ------------------------------------------------------------------
     def _sync(self):
-        """Import the new rows of the sheet; log every row's outcome on the source."""
+        """Import the new rows of the sheet; log every row's outcome on the source.
+
+        Returns the outcome counts, or None when another sync of the source is running.
+        """
         self.ensure_one()
+        if not self._try_lock():
+            return None
         started = fields.Datetime.now()
         self.sync_count += 1
         totals = {"imported": 0, "duplicate": 0, "error": 0, "skipped": 0}
@@ -186,9 +198,9 @@ class LeadAllocationSheet(models.Model):
                     counts = self._import_rows(chunk, columns, started, cache)
                     for outcome, count in counts.items():
                         totals[outcome] += count
-                if self._commit_progress(0) <= 0:
+                if self._commit_progress(0) <= 0 or not self._try_lock():
                     state = "partial"
-                    message = self.env._("Stopped for lack of time; continues on the next run.")
+                    message = self.env._("Stopped before the end; continues on the next run.")
                     break
             if missing:
                 message += " " + self.env._(
@@ -212,6 +224,18 @@ class LeadAllocationSheet(models.Model):
             }
         )
         return totals
+
+    def _try_lock(self):
+        """Take the source's sync lock until the end of the transaction, if free.
+
+        The rows' unique index already prevents double imports; the lock spares a
+        parallel sync (the cron and "Sync now") the work and the conflicting writes.
+        Re-taken after each commit of the cron.
+        """
+        self.env.cr.execute(
+            SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_NAMESPACE, self.id)
+        )
+        return self.env.cr.fetchone()[0]
 
     def _commit_progress(self, processed, remaining=None):
         """Commit the work done when running as the cron; time left for the cron run."""
