@@ -209,6 +209,32 @@ class TestSheets(LeadAllocationCase):
         self.assertEqual(sorted(names), sorted(f"Lead {i}" for i in range(1, 15)))
         self.assertEqual(self.env["crm.lead"].search_count([("name", "=like", "Lead %")]), 14)
 
+    def test_cron_commits_each_batch_and_resumes_when_out_of_time(self):
+        self.rows.extend(lead_row(i) for i in range(6, 12))  # 11 rows: batches of 4, 4, 3
+        commits = []
+
+        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
+            commits.append((processed, remaining))
+            # the cron's time runs out after the second batch
+            return 0 if len(commits) == 3 else 100
+
+        Sheet = self.env["lead.allocation.sheet"].with_context(cron_id=1)
+        with (
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
+            patch.object(type(self.Sheet), "_sync_chunk_size", 4),
+        ):
+            Sheet._cron_sync()
+            self.source.invalidate_recordset()
+            self.assertEqual(commits, [(0, 1), (0, None), (0, None), (1, None)])
+            self.assertEqual(len(self.leads()), 8)
+            self.assertEqual(self.source.last_sync_state, "partial")
+            self.assertIn("continues on the next run", self.source.last_sync_message)
+            self.source.last_sync_date = False  # due again (the cron reschedules at once)
+            Sheet._cron_sync()
+        self.source.invalidate_recordset()
+        self.assertEqual(len(self.leads()), 11)
+        self.assertEqual(self.source.last_sync_state, "ok")
+
     def test_test_connection_reports_title_headers_or_google_error(self):
         action = self.source.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
