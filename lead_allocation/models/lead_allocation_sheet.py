@@ -51,7 +51,13 @@ class LeadAllocationSheet(models.Model):
         check_company=True,
         help="Team of the imported leads; round robin then shares them among its members.",
     )
-    interval_minutes = fields.Integer(string="Poll Every (minutes)", default=15, required=True)
+    interval_minutes = fields.Integer(
+        string="Poll Every (minutes)",
+        default=15,
+        required=True,
+        help="How often the sheet is read for new rows (the scheduled action runs every "
+        "5 minutes).",
+    )
     credentials_json = fields.Text(
         string="Service-Account Key", groups="base.group_system", copy=False
     )
