@@ -54,11 +54,12 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
         self._allocate_salespeople(vals_list)
-        leads = super().create(vals_list)
-        bodies = {lead.id: lead.allocation_reason for lead in leads if lead.allocation_reason}
-        if bodies and not self.env.context.get("mail_create_nolog"):
-            leads.browse(bodies)._message_log_batch(bodies=bodies)
-        return leads
+        return super().create(vals_list)
+
+    def _creation_message(self):
+        """The chatter's creation note also says who got the lead and why (no extra message)."""
+        message = super()._creation_message()
+        return f"{message} {self.allocation_reason}." if self.allocation_reason else message
 
     @api.model
     def _auto_allocation_enabled(self):

@@ -23,8 +23,9 @@ class LeadAllocationState(models.Model):
     inserted, so parallel transactions never update the same row (no serialization
     failure, no replayed request). Allocations to one pool are serialized by a
     transaction-level advisory lock, and the newest committed row is read through a
-    separate READ COMMITTED connection, so a transaction whose snapshot is older than
-    the last allocation still continues from it. Superseded rows are pruned by a cron.
+    separate READ COMMITTED connection when this transaction's snapshot may be older
+    than the last allocation, so it still continues from it. Superseded rows are pruned
+    by a cron.
     """
 
     _name = "lead.allocation.state"
@@ -46,18 +47,23 @@ class LeadAllocationState(models.Model):
         """Lock the pool until the end of the transaction and return its rotation."""
         cr = self.env.cr
         self.flush_model()
+        cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key)))
+        # The newest row this transaction sees, and whether a row exists that it cannot
+        # see: the id sequence is not transactional, so an id above the highest visible
+        # one means a row committed after this transaction's snapshot (or rolled back).
         cr.execute(
             """
-            WITH lock AS (SELECT pg_advisory_xact_lock(%s, %s))
-            SELECT s.id, s.signature, s.counts
-              FROM lock LEFT JOIN LATERAL (
+            SELECT s.id, s.signature, s.counts,
+                   seq.last_value > COALESCE((SELECT max(id) FROM lead_allocation_state), 0)
+              FROM lead_allocation_state_id_seq seq
+              LEFT JOIN LATERAL (
                    SELECT id, signature, counts FROM lead_allocation_state
                     WHERE pool_key = %s ORDER BY id DESC LIMIT 1) s ON TRUE
             """,
-            (LOCK_NAMESPACE, _lock_key(pool_key), pool_key),
+            (pool_key,),
         )
-        row = cr.fetchone()
-        committed = self._read_committed(pool_key)
+        *row, hidden = cr.fetchone()
+        committed = self._read_committed(pool_key) if hidden else None
         if committed and (row[0] is None or committed[0] > row[0]):
             row = committed
         if row[0] is None:

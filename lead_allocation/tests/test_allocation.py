@@ -302,7 +302,7 @@ class TestAllocation(LeadAllocationCase):
             return auto - manual
 
         extra_one, extra_ten, extra_twenty = extra(1, 2), extra(11, 3), extra(21, 4)
-        # pool search, lock + state read, state write, chatter note (one insert per batch)
+        # pool search and weights, lock, state read, state write: a fixed cost per call
         self.assertLessEqual(extra_one, 5)
         self.assertEqual(extra_twenty, extra_ten, "the extra cost does not grow with the batch")
         self.assertLessEqual(extra_twenty, extra_one + 2)
