@@ -27,20 +27,20 @@ if not Users.search([("login", "=", "senior")]):
     senior = user("senior", "Sam Senior", 10, salesman)
     junior1 = user("junior1", "Jo Junior", 5, salesman)
     junior2 = user("junior2", "Jay Junior", 5, trusted)
-    integration = user("integration", "Website Integration", 0, salesman)
+    # integrations create leads for others: they need Sales / User: All Documents
+    all_leads = env.ref("sales_team.group_sale_salesman_all_leads")
+    integration = user("integration", "Website Integration", 0, all_leads)
     env["crm.team"].create(
         {"name": "Inside Sales", "member_ids": [(6, 0, (senior | junior1 | junior2).ids)]}
     )
     env["res.users"].browse(env.uid).allocation_weight = 0
     # sudo: a persistent key (no expiry) for the demo integration user
-    key = env["res.users.apikeys"].with_user(integration).sudo()._generate("rpc", "Demo webhook", None)
+    keys = env["res.users.apikeys"].with_user(integration).sudo()
+    key = keys._generate("rpc", "Demo webhook", None)
     env["ir.config_parameter"].set_param("lead_allocation.demo_api_key", key)
     env["crm.lead"].create(
-        [
-            {"name": f"Demo lead {i}", "email_from": f"prospect{i}@example.com"}
-            for i in range(1, 13)
-        ]
+        [{"name": f"Demo lead {i}", "email_from": f"prospect{i}@example.com"} for i in range(1, 13)]
     )
     env["res.config.settings"].create({"lead_isolation_enabled": True}).execute()
     env.cr.commit()
-print("DEMO_API_KEY=" + (env["ir.config_parameter"].get_param("lead_allocation.demo_api_key") or ""))
+print("DEMO_API_KEY=" + env["ir.config_parameter"].get_param("lead_allocation.demo_api_key", ""))
