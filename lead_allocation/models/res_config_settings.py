@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 ISOLATION_RULE = "lead_allocation.crm_lead_rule_trusted_employee"
 # Every record rule that the isolation switch turns on and off, the lead rule first.
@@ -43,7 +43,10 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     @api.model
+    @tools.ormcache()
     def _lead_isolation_active(self):
+        """Whether the isolation rule is active. Cached in the registry: writing a rule
+        clears this cache in every worker, like the rule caches themselves."""
         # sudo: reading whether a rule is active reveals nothing
         rule = self.env.ref(ISOLATION_RULE, raise_if_not_found=False)
         return bool(rule and rule.sudo().active)

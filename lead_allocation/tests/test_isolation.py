@@ -424,6 +424,31 @@ class TestIsolation(IsolationCase):
         self.colleague.group_ids = [Command.link(self.env.ref("sales_team.group_sale_manager").id)]
         self.assertEqual(Lead.search_count(domain), 6)
 
+    def test_query_cost(self):
+        """Isolation costs no extra query: the rules, roles and setting are cached, and the
+        lead filter of messages, activities and followers is a subquery of the same SQL."""
+
+        def cost(model, domain):
+            Model = self._as(self.isolated, model)
+            Model.search(domain)  # warm the caches
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            Model.search(domain)
+            return self.cr.sql_log_count - before
+
+        for model, field in (
+            ("crm.lead", "id"),
+            ("mail.message", "res_id"),
+            ("mail.activity", "res_id"),
+            ("mail.followers", "res_id"),
+        ):
+            with self.subTest(model=model):
+                domain = [(field, "=", self.own[1].id)]
+                isolated = cost(model, domain)
+                _set_isolation(self.env, False)
+                self.assertEqual(isolated, cost(model, domain))
+                _set_isolation(self.env, True)
+
     def test_role_and_setting_names(self):
         group = self.env.ref(TRUSTED)
         self.assertEqual(group.name, "Trusted Employee")
