@@ -44,6 +44,14 @@ def test_single_member_and_zero_weights():
 
 def test_signature_is_order_independent():
     assert signature({2: 5, 1: 10}) == signature({1: 10, 2: 5}) == "1:10,2:5"
+    assert signature({1: 10}, "2026-01-01 10:00:00") == "1:10@2026-01-01 10:00:00"
+
+
+def test_undone_change_still_starts_afresh():
+    rotation = Rotation()
+    rotation.take({1: 1, 2: 2}, 1, "t0")
+    # paused and resumed before the next lead: same weights, new generation
+    assert rotation.take({1: 1, 2: 2}, 3, "t1") == Rotation().take({1: 1, 2: 2}, 3)
 
 
 def test_smooth_weighted_round_robin_would_not_be_enough():
@@ -74,13 +82,12 @@ def test_every_prefix_within_one_lead(weights, length):
 def test_changes_take_effect_without_catch_up(initial, events, tail):
     """After any change the sequence from that point obeys the bound for the new pool."""
     rotation, pool, paused = Rotation(), dict(initial), {}
-    segment, segment_weights = [], None  # the leads since the pool last changed
-    for before, kind, value, index in [*events, (tail, None, 0, 0)]:
+    for generation, (before, kind, value, index) in enumerate([*events, (tail, None, 0, 0)]):
+        # every change moves the generation (as a settings write does), even a change that
+        # is undone before the next lead: the bound holds from each change on
         active = {key: weight for key, weight in pool.items() if key not in paused}
-        if active != segment_weights:
-            segment, segment_weights = [], active
         if active:  # everybody paused: nothing is allocated
-            segment += [rotation.next(active) for _i in range(before)]
+            segment = [rotation.next(active, str(generation)) for _i in range(before)]
             assert_within_one(active, segment)
         keys = sorted(pool)
         key = keys[index % len(keys)] if keys else None

@@ -21,15 +21,18 @@ All arithmetic is on integers (scaled by ``W * (2k - 2)``): no rounding.
 The rotation state is just the counts since the pool last changed.  Any
 change of the pool (a weight edit, a pause, a new member, a cap reached) starts
 a new *epoch* with zero counts: the bound then holds from that point on, with
-the new weights, and nobody receives a burst of catch-up leads.
+the new weights, and nobody receives a burst of catch-up leads.  A change that
+is undone before the next lead (a pause and a resume) still counts as one: the
+caller passes a ``generation`` that moves with every change of the settings.
 """
 
 from collections.abc import Hashable, Iterable, Mapping
 
 
-def signature(weights: Mapping[Hashable, int]) -> str:
-    """A stable text that changes whenever the pool or a weight changes."""
-    return ",".join(f"{key}:{weight}" for key, weight in sorted(weights.items()))
+def signature(weights: Mapping[Hashable, int], generation: str = "") -> str:
+    """A stable text that changes whenever the pool, a weight or the generation changes."""
+    members = ",".join(f"{key}:{weight}" for key, weight in sorted(weights.items()))
+    return f"{members}@{generation}" if generation else members
 
 
 def pick(weights: Mapping[Hashable, int], counts: Mapping[Hashable, int]) -> Hashable:
@@ -71,18 +74,18 @@ class Rotation:
         self.signature = sig
         self.counts = dict(counts or {})
 
-    def next(self, weights: Mapping[Hashable, int]) -> Hashable:
+    def next(self, weights: Mapping[Hashable, int], generation: str = "") -> Hashable:
         """Pick the member for the next lead and record it."""
-        sig = signature(weights)
+        sig = signature(weights, generation)
         if sig != self.signature:  # the pool changed: new epoch, no catch-up
             self.signature, self.counts = sig, {}
         key = pick(weights, self.counts)
         self.counts[key] = self.counts.get(key, 0) + 1
         return key
 
-    def take(self, weights: Mapping[Hashable, int], number: int) -> list:
+    def take(self, weights: Mapping[Hashable, int], number: int, generation: str = "") -> list:
         """Pick ``number`` members in a row (a batch), in order."""
-        return [self.next(weights) for _i in range(number)]
+        return [self.next(weights, generation) for _i in range(number)]
 
 
 def max_deviation(weights: Mapping[Hashable, int], sequence: Iterable[Hashable]) -> float:

@@ -99,6 +99,8 @@ class CrmLead(models.Model):
             pool_key = f"{company_id}-{team_id}"
             rotation = State._acquire(pool_key)
             received_today = self._allocation_received_today(members)
+            # any change of the members' settings restarts the rotation, even one undone since
+            generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
             for vals in pool_vals:
                 weights = {
                     user.id: user.allocation_weight
@@ -109,7 +111,7 @@ class CrmLead(models.Model):
                 if not weights:
                     _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
                     continue
-                user = members.browse(rotation.next(weights))
+                user = members.browse(rotation.next(weights, generation))
                 received_today[user.id] += 1
                 vals.update(
                     user_id=user.id,
@@ -149,7 +151,10 @@ class CrmLead(models.Model):
         return (
             self.env["res.users"]
             .sudo()
-            .search_fetch(domain, ["name", "allocation_weight", "allocation_daily_cap"])
+            .search_fetch(
+                domain,
+                ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
+            )
         )
 
     @api.model

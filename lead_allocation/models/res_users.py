@@ -39,6 +39,12 @@ class ResUsers(models.Model):
         help="Leads allocated to this salesperson (round robin, webhook or Google Sheets) "
         "in the last 30 days.",
     )
+    allocation_changed_at = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="Technical: last change of the allocation settings; a change restarts the "
+        "rotation of the user's pools even when it is undone before the next lead.",
+    )
     allocation_editable = fields.Boolean(
         compute="_compute_allocation_editable",
         help="Technical: whether the current user may edit the allocation fields.",
@@ -90,12 +96,15 @@ class ResUsers(models.Model):
             user.allocation_lead_count = counts.get(user.id, 0)
 
     def write(self, vals):
-        if (
+        sudo = (
             vals
             and set(vals) <= ALLOCATION_FIELDS
             and not self.env.su
             and self.env.user.has_group("sales_team.group_sale_manager")
-        ):
+        )
+        if ALLOCATION_FIELDS.intersection(vals) or "active" in vals:
+            vals = dict(vals, allocation_changed_at=fields.Datetime.now())
+        if sudo:
             # sudo: Sales Administrators have no write access on users; they may change
             # only the allocation fields, which is what the Lead Allocations page edits
             return super(ResUsers, self.sudo()).write(vals)
