@@ -1,3 +1,4 @@
+import functools
 import logging
 from collections import Counter, defaultdict
 
@@ -28,6 +29,33 @@ class CrmLead(models.Model):
     )
     allocation_reason = fields.Char(
         readonly=True, copy=False, help="Why this salesperson got the lead."
+    )
+
+    # Lead intake (webhook, Google Sheets): idempotency, see models/lead_allocation_intake.py
+    intake_integration_id = fields.Many2one(
+        "res.users",
+        string="Created by Integration",
+        readonly=True,
+        copy=False,
+        help="Integration user whose webhook call or import created this lead.",
+    )
+    intake_external_id = fields.Char(
+        "Idempotency Key",
+        readonly=True,
+        copy=False,
+        help="Key the integration sent with the lead (Idempotency-Key header or "
+        "external_id): the same key from the same integration never creates a second lead.",
+    )
+    intake_payload_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Technical: fingerprint of the data sent with the idempotency key, to tell a "
+        "retry from a different lead reusing the key.",
+    )
+
+    _intake_external_id_unique = models.UniqueIndex(
+        "(intake_integration_id, intake_external_id) WHERE intake_external_id IS NOT NULL",
+        "This idempotency key was already used by this integration.",
     )
 
     @api.model
@@ -254,6 +282,21 @@ class CrmLead(models.Model):
         return Domain(model_field, "!=", self._name) | Domain("res_id", "in", leads)
 
     @api.model
+    def _lead_isolation_check_access(self, records, operation, result, model_field):
+        """Add to ``result`` (of ``records._check_access``) the records of unreadable leads."""
+        if operation == "create":  # creating needs access to the lead already
+            return result
+        allowed = records - result[0] if result else records
+        forbidden = self._lead_isolation_forbidden(allowed, model_field)
+        if not forbidden:
+            return result
+        if result:
+            return result[0] | forbidden, result[1]
+        return forbidden, functools.partial(
+            self.env["ir.rule"]._make_access_error, operation, forbidden
+        )
+
+    @api.model
     def _lead_isolation_forbidden(self, records, model_field="res_model"):
         """The subset of ``records`` attached to leads that the isolated user may not read."""
         if self.env.su or not any(records._ids) or not self.env.user._is_lead_isolated():
@@ -267,32 +310,3 @@ class CrmLead(models.Model):
             self.with_context(active_test=False).search([("id", "in", list(lead_ids))]).ids
         )
         return records.browse(record.id for record in on_leads if record.res_id not in readable)
-
-    # -- Lead intake (webhook, Google Sheets): idempotency --------------------------------
-    # Kept together at the end of the class; see models/lead_allocation_intake.py.
-
-    intake_integration_id = fields.Many2one(
-        "res.users",
-        string="Created by Integration",
-        readonly=True,
-        copy=False,
-        help="Integration user whose webhook call or import created this lead.",
-    )
-    intake_external_id = fields.Char(
-        "Idempotency Key",
-        readonly=True,
-        copy=False,
-        help="Key the integration sent with the lead (Idempotency-Key header or "
-        "external_id): the same key from the same integration never creates a second lead.",
-    )
-    intake_payload_hash = fields.Char(
-        readonly=True,
-        copy=False,
-        help="Technical: fingerprint of the data sent with the idempotency key, to tell a "
-        "retry from a different lead reusing the key.",
-    )
-
-    _intake_external_id_unique = models.UniqueIndex(
-        "(intake_integration_id, intake_external_id) WHERE intake_external_id IS NOT NULL",
-        "This idempotency key was already used by this integration.",
-    )

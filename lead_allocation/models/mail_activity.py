@@ -1,5 +1,3 @@
-import functools
-
 from odoo import api, models
 from odoo.fields import Domain
 
@@ -20,14 +18,6 @@ class MailActivity(models.Model):
 
     def _check_access(self, operation):
         result = super()._check_access(operation)
-        if operation == "create":  # creating needs access to the lead already
-            return result
-        allowed = self - result[0] if result else self
-        forbidden = self.env["crm.lead"]._lead_isolation_forbidden(allowed, "res_model")
-        if not forbidden:
-            return result
-        if result:
-            return result[0] | forbidden, result[1]
-        return forbidden, functools.partial(
-            self.env["ir.rule"]._make_access_error, operation, forbidden
+        return self.env["crm.lead"]._lead_isolation_check_access(
+            self, operation, result, "res_model"
         )
