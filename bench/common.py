@@ -25,6 +25,8 @@ config.parse_config(
         os.environ.get("PGUSER", "root"),
         "--addons-path",
         os.environ["BENCH_ADDONS_PATH"],
+        "--http-interface",
+        "127.0.0.1",
         "--log-level",
         "warn",
     ],
