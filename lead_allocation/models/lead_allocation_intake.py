@@ -4,6 +4,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, models
 from odoo.exceptions import ConcurrencyError
+from odoo.tools import mute_logger
 from odoo.tools.misc import clean_context
 
 from ..intake import IntakeError
@@ -153,7 +154,9 @@ class LeadAllocationIntake(models.AbstractModel):
         Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
         Lead.check_access("create")
         try:
-            with self.env.cr.savepoint():
+            # a unique violation here is expected under parallel retries and handled below:
+            # keep it out of the error log
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 values = self._prepare_lead_values(payload, company)
                 if agent:
                     values.update(
