@@ -150,6 +150,18 @@ class TestAllocation(LeadAllocationCase):
         self.assertIn(lead.user_id, self.salespeople)
         self.assertEqual(lead.allocation_method, "round_robin")
 
+    def test_website_form_as_public_user(self):
+        """The website contact form creates leads as the public user, in sudo."""
+        public = self.env.ref("base.public_user")
+        lead = (
+            self.env["crm.lead"]
+            .with_user(public)
+            .sudo()
+            .create({"name": "Contact us", "email_from": "visitor@example.com"})
+        )
+        self.assertIn(lead.user_id, self.salespeople)
+        self.assertEqual(lead.allocation_method, "round_robin")
+
     def test_integration_user_does_not_keep_its_leads(self):
         integration = new_test_user(
             self.env, "la_integration", groups="sales_team.group_sale_salesman_all_leads"
