@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -39,6 +40,13 @@ class ResUsers(models.Model):
         help="Leads allocated to this salesperson (round robin, webhook or Google Sheets) "
         "in the last 30 days.",
     )
+    allocation_received_share = fields.Float(
+        "Received (%)",
+        compute="_compute_allocation_lead_count",
+        digits=(16, 1),
+        help="Part of the round-robin leads of the last 30 days this salesperson received: "
+        "compare it with the expected share (it drifts after weight changes and pauses).",
+    )
     allocation_changed_at = fields.Datetime(
         readonly=True,
         copy=False,
@@ -76,24 +84,32 @@ class ResUsers(models.Model):
 
     def _compute_allocation_lead_count(self):
         since = fields.Datetime.now() - timedelta(days=30)
-        # sudo: a count per salesperson, shown to whoever may open the page
+        # sudo: counts per salesperson, shown to whoever may open the page
         groups = (
             self.env["crm.lead"]
             .sudo()
             .with_context(active_test=False)
             ._read_group(
                 [
-                    ("user_id", "in", self.ids),
+                    ("user_id", "!=", False),
                     ("allocation_method", "in", ("round_robin", "webhook", "sheet")),
                     ("create_date", ">=", since),
                 ],
-                ["user_id"],
+                ["user_id", "allocation_method"],
                 ["__count"],
             )
         )
-        counts = {user.id: count for user, count in groups}
+        received, by_rotation = Counter(), Counter()
+        for user, method, count in groups:
+            received[user.id] += count
+            if method == "round_robin":
+                by_rotation[user.id] += count
+        rotation_total = sum(by_rotation.values())
         for user in self:
-            user.allocation_lead_count = counts.get(user.id, 0)
+            user.allocation_lead_count = received[user.id]
+            user.allocation_received_share = (
+                100.0 * by_rotation[user.id] / rotation_total if rotation_total else 0.0
+            )
 
     def write(self, vals):
         sudo = (
