@@ -29,8 +29,11 @@ ODOO_BIN=$(dirname "$PY")/odoo
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-$(id -un)}"
 [ "$PGUSER" != postgres ] || die "Odoo refuses to connect as 'postgres': set PGUSER to another role (LOGIN CREATEDB)."
 "$PY" - <<'PYEOF' || die "PostgreSQL is not reachable at $PGHOST:$PGPORT as $PGUSER (set PGHOST, PGPORT, PGUSER, PGPASSWORD)."
-import psycopg2
-psycopg2.connect(dbname="postgres", connect_timeout=5).close()
+import sys, psycopg2
+try:
+    psycopg2.connect(dbname="postgres", connect_timeout=5).close()
+except psycopg2.Error as error:
+    sys.exit(str(error).strip())
 PYEOF
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
