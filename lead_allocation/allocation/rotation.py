@@ -26,7 +26,7 @@ is undone before the next lead (a pause and a resume) still counts as one: the
 caller passes a ``generation`` that moves with every change of the settings.
 """
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping
 
 
 def signature(weights: Mapping[Hashable, int], generation: str = "") -> str:
@@ -86,15 +86,3 @@ class Rotation:
     def take(self, weights: Mapping[Hashable, int], number: int, generation: str = "") -> list:
         """Pick ``number`` members in a row (a batch), in order."""
         return [self.next(weights, generation) for _i in range(number)]
-
-
-def max_deviation(weights: Mapping[Hashable, int], sequence: Iterable[Hashable]) -> float:
-    """Largest ``|x_i(n) - n * w_i / W|`` over every prefix of ``sequence``."""
-    total = sum(weights.values())
-    counts = dict.fromkeys(weights, 0)
-    worst = 0.0
-    for n, key in enumerate(sequence, start=1):
-        counts[key] += 1
-        for member, weight in weights.items():
-            worst = max(worst, abs(counts[member] - n * weight / total))
-    return worst

@@ -241,9 +241,7 @@ class CrmLead(models.Model):
         # sudo: the system removes followers of leads whose salesperson changed (or of
         # every lead when isolation is turned on), whoever made the change
         trusted = self.env.ref("lead_allocation.group_trusted_employee").sudo()
-        isolated = trusted.all_user_ids.filtered(
-            lambda user: not user.has_group("sales_team.group_sale_manager")
-        )
+        isolated = trusted.all_user_ids.filtered(lambda user: user._is_lead_isolated())
         if not isolated:
             return
         domain = [("res_model", "=", self._name), ("partner_id", "in", isolated.partner_id.ids)]

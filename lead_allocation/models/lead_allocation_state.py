@@ -46,7 +46,6 @@ class LeadAllocationState(models.Model):
     def _acquire(self, pool_key):
         """Lock the pool until the end of the transaction and return its rotation."""
         cr = self.env.cr
-        self.flush_model()
         cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key)))
         # The newest row this transaction sees, and whether a row exists that it cannot
         # see: the id sequence is not transactional, so an id above the highest visible
