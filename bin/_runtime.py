@@ -37,6 +37,7 @@ OFFICIAL_SOURCE = "https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.ta
 # Bumped when the way an environment is built changes (its digest then changes too).
 RECIPE = "2"
 PYTHON_WANTED = (3, 12)
+SYSTEM_PYTHONS = ["/usr/local/bin/python3.12", "/usr/bin/python3.12"]
 CHECK_ODOO = "import odoo.release as r, sys; sys.exit(r.version_info[0] != 19)"
 
 
@@ -89,7 +90,7 @@ def find_python312():
     candidates = [os.environ.get("PYTHON312"), shutil.which("python3.12")]
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     candidates += sorted(map(str, pyenv_root.glob("versions/3.12*/bin/python3.12")), reverse=True)
-    candidates += ["/usr/local/bin/python3.12", "/usr/bin/python3.12"]
+    candidates += SYSTEM_PYTHONS
     for path in filter(None, candidates):
         try:
             version = subprocess.run(
@@ -353,7 +354,9 @@ def pg_start():
     major = re.search(r"(\d+)", version).group(1)
     # PostgreSQL never runs as root: for root the cluster belongs to the `postgres` system user,
     # which cannot enter root's home, so it lives in /var/tmp instead of the cache.
-    home = Path("/var/tmp/lead_allocation") if os.geteuid() == 0 else CACHE
+    home = CACHE
+    if os.geteuid() == 0:
+        home = Path("/var/tmp/lead_allocation") / hashlib.sha256(bytes(CACHE)).hexdigest()[:8]
     cluster = home / f"postgresql-{major}"
     data, sockets = cluster / "data", cluster / "run"
     say(
