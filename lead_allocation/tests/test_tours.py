@@ -68,6 +68,21 @@ class TestToursAdmin(TourCase):
         self.start_tour("/odoo", "lead_allocation_isolation_setting", login="admin")
         self.assertTrue(self.env["res.config.settings"]._lead_isolation_active())
 
+    def test_lead_list_shows_allocation(self):
+        Lead = self.env["crm.lead"]
+        Lead.create({"name": "Lead by rotation", "type": "opportunity"})
+        Lead.create(
+            [
+                {"name": name, "type": "opportunity", "user_id": user.id, **method}
+                for name, user, method in (
+                    ("Lead by webhook", self.junior_1, {"allocation_method": "webhook"}),
+                    ("Lead from a sheet", self.junior_2, {"allocation_method": "sheet"}),
+                    ("Lead given by hand", self.senior, {}),
+                )
+            ]
+        )
+        self.start_tour("/odoo", "lead_allocation_lead_list", login="admin")
+
 
 @tagged("post_install", "-at_install")
 class TestToursSalespeople(TourCase):
