@@ -63,7 +63,7 @@ KEY_ACCOUNTS = [
 if not Users.search([("login", "=", "senior")]):
     salesman = env.ref("sales_team.group_sale_salesman")
     trusted = env.ref("lead_allocation.group_trusted_employee")
-    senior = user("senior", "Sam Senior", "#3949ab", 10, salesman)
+    senior = user("senior", "Sam Senior", "#1e88e5", 10, salesman)
     junior1 = user("junior1", "Nora Newman", "#e07b00", 5, salesman)
     junior2 = user("junior2", "Tom Tanaka", "#00897b", 5, trusted)
     # integrations create leads for others: they need Sales / User: All Documents
@@ -73,7 +73,7 @@ if not Users.search([("login", "=", "senior")]):
         {"name": "Inside Sales", "member_ids": [(6, 0, (senior | junior1 | junior2).ids)]}
     )
     admin = env.ref("base.user_admin")  # odoo shell runs as the superuser, not as admin
-    admin.allocation_weight = 0
+    admin.write({"allocation_weight": 0, "image_1920": avatar("A", "#6d4c41")})
     # sudo: a persistent key (no expiry) for the demo integration user
     keys = env["res.users.apikeys"].with_user(integration).sudo()
     key = keys._generate("rpc", "Demo webhook", None)
