@@ -1,45 +1,120 @@
 """Demo records for bin/run, run inside ``odoo shell`` (which provides ``env``).
 
-A sales team, three salespeople weighted 10/5/5, a Trusted Employee, an integration user
-with an API key, and a few leads created the normal way so that the rotation shares them out.
-Running it again changes nothing.
+A sales team, three salespeople weighted 10/5/5 with distinct names, initials and avatar
+colours, a Trusted Employee among them, an integration user with an API key, a dozen leads
+created the normal way so that the rotation shares them out, a few opportunities the
+administrator handles in person (their "My Pipeline" is not empty), and a Google Sheets
+source waiting for its service-account key. Running it again changes nothing.
 """
 
 # ruff: noqa: F821  (env is given by odoo shell)
+import base64
 
 Users = env["res.users"].with_context(no_reset_password=True)
+
+
+def avatar(initial, colour):
+    """A plain avatar: one white initial on a colour of its own (SVG, as Odoo's default)."""
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='180' height='180'>"
+        f"<rect width='180' height='180' fill='{colour}'/>"
+        "<text x='90' y='125' fill='#ffffff' font-size='96' font-family='sans-serif' "
+        f"text-anchor='middle'>{initial}</text></svg>"
+    )
+    return base64.b64encode(svg.encode())
+
+
+def user(login, name, colour, weight, groups):
+    return Users.create(
+        {
+            "name": name,
+            "login": login,
+            "password": login,
+            "email": f"{login}@example.com",
+            "image_1920": avatar(name[0], colour),
+            "group_ids": [(6, 0, [g.id for g in groups])],
+            "allocation_weight": weight,
+        }
+    )
+
+
+# Prospects of the round robin: (opportunity, contact, company, expected revenue)
+PROSPECTS = [
+    ("Office chairs for 40 desks", "Anna Berg", "Berg Architects", 12000),
+    ("CRM training, 2 days", "Luis Ortega", "Ortega Logistics", 3500),
+    ("Renewal of the support plan", "Mei Chen", "Chen & Partners", 8000),
+    ("Website redesign", "Omar Haddad", "Haddad Foods", 15000),
+    ("Pricing question", "Julia Novak", "Novak Dental", 900),
+    ("Fleet tracking pilot", "Peter Smits", "Smits Transport", 22000),
+    ("Printer leasing", "Sara Lind", "Lind Studio", 2400),
+    ("Conference booth", "Ravi Kumar", "Kumar Events", 6000),
+    ("Accounting software demo", "Elena Rossi", "Rossi Bakery", 1800),
+    ("Warehouse shelving", "Tom Becker", "Becker Hardware", 9500),
+    ("Cloud backup, 50 users", "Ines Duarte", "Duarte Legal", 4200),
+    ("Quote for 200 mugs", "Kofi Mensah", "Mensah Coffee", 700),
+]
+# Key accounts the administrator (the sales manager) keeps: (opportunity, company, revenue)
+KEY_ACCOUNTS = [
+    ("Framework agreement 2027", "Northwind Traders", 120000),
+    ("Group-wide CRM rollout", "Contoso Retail", 85000),
+    ("Partnership renewal", "Fabrikam Industries", 40000),
+]
+
 if not Users.search([("login", "=", "senior")]):
     salesman = env.ref("sales_team.group_sale_salesman")
     trusted = env.ref("lead_allocation.group_trusted_employee")
-
-    def user(login, name, weight, groups):
-        return Users.create(
-            {
-                "name": name,
-                "login": login,
-                "password": login,
-                "email": f"{login}@example.com",
-                "group_ids": [(6, 0, [g.id for g in groups])],
-                "allocation_weight": weight,
-            }
-        )
-
-    senior = user("senior", "Sam Senior", 10, salesman)
-    junior1 = user("junior1", "Jo Junior", 5, salesman)
-    junior2 = user("junior2", "Jay Junior", 5, trusted)
+    senior = user("senior", "Sam Senior", "#1e88e5", 10, salesman)
+    junior1 = user("junior1", "Nora Newman", "#e07b00", 5, salesman)
+    junior2 = user("junior2", "Tom Tanaka", "#00897b", 5, trusted)
     # integrations create leads for others: they need Sales / User: All Documents
     all_leads = env.ref("sales_team.group_sale_salesman_all_leads")
-    integration = user("integration", "Website Integration", 0, all_leads)
-    env["crm.team"].create(
+    integration = user("integration", "Website Integration", "#78909c", 0, all_leads)
+    team = env["crm.team"].create(
         {"name": "Inside Sales", "member_ids": [(6, 0, (senior | junior1 | junior2).ids)]}
     )
-    env["res.users"].browse(env.uid).allocation_weight = 0
+    admin = env.ref("base.user_admin")  # odoo shell runs as the superuser, not as admin
+    admin.write({"allocation_weight": 0, "image_1920": avatar("A", "#6d4c41")})
     # sudo: a persistent key (no expiry) for the demo integration user
     keys = env["res.users.apikeys"].with_user(integration).sudo()
     key = keys._generate("rpc", "Demo webhook", None)
     env["ir.config_parameter"].set_param("lead_allocation.demo_api_key", key)
+    # Leads from the website, created by the integration without a salesperson: the
+    # rotation shares them out 6/3/3.
+    env["crm.lead"].with_user(integration).create(
+        [
+            {
+                "name": name,
+                "contact_name": contact,
+                "partner_name": company,
+                "email_from": f"{contact.split()[0].lower()}@{company.split()[0].lower()}.example",
+                "expected_revenue": revenue,
+                "team_id": team.id,
+            }
+            for name, contact, company, revenue in PROSPECTS
+        ]
+    )
+    # The administrator's own opportunities, spread over the stages.
+    stages = env["crm.stage"].search([("is_won", "=", False)], order="sequence")
     env["crm.lead"].create(
-        [{"name": f"Demo lead {i}", "email_from": f"prospect{i}@example.com"} for i in range(1, 13)]
+        [
+            {
+                "name": name,
+                "partner_name": company,
+                "expected_revenue": revenue,
+                "user_id": admin.id,
+                "team_id": team.id,
+                "stage_id": stages[index % len(stages)].id,
+            }
+            for index, (name, company, revenue) in enumerate(KEY_ACCOUNTS)
+        ]
+    )
+    env["lead.allocation.sheet"].create(
+        {
+            "name": "Website form (Google Sheet)",
+            "spreadsheet": "https://docs.google.com/spreadsheets/d/1x9LeadsFromTheWebsiteForm",
+            "worksheet": "Form responses 1",
+            "team_id": team.id,
+        }
     )
     env["res.config.settings"].create({"lead_isolation_enabled": True}).execute()
     env.cr.commit()

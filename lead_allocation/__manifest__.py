@@ -21,5 +21,13 @@
         "views/res_config_settings_views.xml",
         "views/lead_allocation_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "lead_allocation/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "lead_allocation/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -1,0 +1,112 @@
+"""What users see, in a real browser: Odoo's tours (static/tests/tours/*.js) run in Chromium.
+
+The tours trigger on the text a user reads; the checks after each tour only confirm that what
+the screen showed was also saved.
+"""
+
+import unittest
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+class TourCase(HttpCase):
+    """Users and a team of our own (Odoo 19 loads no demo data): Sam Senior (weight 10),
+    Jo Junior (5) and Jay Junior (Trusted Employee, 5) in one sales team, and Sue Sales
+    (Sales / User: All Documents, outside the rotation) who types leads in."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.senior = cls._user("tour_senior", "Sam Senior", 10)
+        cls.junior_1 = cls._user("tour_junior1", "Jo Junior", 5)
+        cls.junior_2 = cls._user(
+            "tour_junior2",
+            "Jay Junior",
+            5,
+            "lead_allocation.group_trusted_employee,sales_team.group_sale_salesman_all_leads",
+        )
+        cls.sales = cls._user(
+            "tour_sales", "Sue Sales", 0, "sales_team.group_sale_salesman_all_leads"
+        )
+        rotation = cls.senior | cls.junior_1 | cls.junior_2
+        cls.team = cls.env["crm.team"].create(
+            {"name": "Tour Team", "member_ids": [(6, 0, rotation.ids)]}
+        )
+        # Nobody else in the database takes part in the rotation.
+        cls.env["res.users"].search(
+            [("id", "not in", rotation.ids), ("allocation_weight", ">", 0)]
+        ).allocation_weight = 0
+
+    @classmethod
+    def _user(cls, login, name, weight, groups="sales_team.group_sale_salesman"):
+        user = new_test_user(cls.env, login, groups=groups, name=name, password=login)
+        user.allocation_weight = weight
+        return user
+
+    def start_tour(self, url_path, tour_name, step_delay=None, **kwargs):
+        # Odoo skips a browser test it cannot start (no Chromium, no websocket-client): here
+        # that is a failure, or the tours would silently stop counting.
+        try:
+            return super().start_tour(url_path, tour_name, step_delay, **kwargs)
+        except unittest.SkipTest as reason:
+            self.fail(f"the tour {tour_name} could not run in Chromium: {reason}")
+
+    def _set_isolation(self, enabled):
+        self.env["res.config.settings"].create({"lead_isolation_enabled": enabled}).execute()
+
+
+@tagged("post_install", "-at_install")
+class TestToursAdmin(TourCase):
+    def test_admin_sets_weights_and_pauses(self):
+        self.start_tour("/odoo", "lead_allocation_weights", login="admin")
+        self.assertEqual(self.junior_1.allocation_weight, 15)
+        self.assertTrue(self.junior_2.allocation_paused)
+
+    def test_admin_toggles_isolation(self):
+        self._set_isolation(False)
+        self.start_tour("/odoo", "lead_allocation_isolation_setting", login="admin")
+        self.assertTrue(self.env["res.config.settings"]._lead_isolation_active())
+
+    def test_lead_list_shows_allocation(self):
+        Lead = self.env["crm.lead"]
+        Lead.create({"name": "Lead by rotation", "type": "opportunity"})
+        Lead.create(
+            [
+                {"name": name, "type": "opportunity", "user_id": user.id, **method}
+                for name, user, method in (
+                    ("Lead by webhook", self.junior_1, {"allocation_method": "webhook"}),
+                    ("Lead from a sheet", self.junior_2, {"allocation_method": "sheet"}),
+                    ("Lead given by hand", self.senior, {}),
+                )
+            ]
+        )
+        self.start_tour("/odoo", "lead_allocation_lead_list", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestToursSalespeople(TourCase):
+    def test_salesperson_creates_leads(self):
+        self.senior.allocation_daily_cap = 1
+        self.junior_2.allocation_paused = True
+        self.start_tour("/odoo", "lead_allocation_salesperson_creates", login="tour_sales")
+        leads = self.env["crm.lead"].search(
+            [("name", "in", ("Quick tour lead", "Form tour lead"))], order="id"
+        )
+        self.assertEqual(leads.mapped("user_id"), self.senior | self.junior_1)
+        self.assertEqual(set(leads.mapped("allocation_method")), {"round_robin"})
+
+    def test_trusted_employee_sees_own_leads(self):
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": name, "type": "opportunity", "user_id": user.id}
+                for name, user in (
+                    ("Lead of Jay", self.junior_2),
+                    ("Lead of Sam", self.senior),
+                    ("Lead of nobody", self.senior),
+                )
+            ]
+        )
+        leads[2].user_id = False  # created unassigned, the rotation would give it away
+        self._set_isolation(True)
+        self.start_tour("/odoo", "lead_allocation_trusted_employee", login="tour_junior2")
