@@ -1,6 +1,7 @@
 from . import (
     crm_lead,
     lead_allocation_intake,
+    lead_allocation_pool,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,

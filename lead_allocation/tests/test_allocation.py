@@ -12,7 +12,7 @@ from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..allocation import Rotation
-from ..models import crm_lead as crm_lead_module
+from ..models import lead_allocation_pool as pool_module
 from .common import LeadAllocationCase
 
 
@@ -206,7 +206,7 @@ class TestAllocation(LeadAllocationCase):
 
     def test_nobody_eligible_creates_unassigned(self):
         self.salespeople.allocation_weight = 0
-        with patch.object(crm_lead_module._logger, "info") as log_info:
+        with patch.object(pool_module._logger, "info") as log_info:
             lead = self._create(1)
         self.assertFalse(lead.user_id)
         self.assertFalse(lead.allocation_method)
@@ -253,6 +253,30 @@ class TestAllocation(LeadAllocationCase):
         counts = Counter(lead.user_id.id for lead in leads)
         self.assertEqual(counts[self.senior.id], 2)
         self.assertEqual(counts[self.junior_1.id] + counts[self.junior_2.id], 10)
+
+    # Preview -------------------------------------------------------------------------
+
+    def test_preview_is_what_the_next_leads_get(self):
+        """Weights 10/5/5, fresh pool: the preview reads the sequence the next 10 leads
+        then actually get, without consuming it."""
+        Pool, State = self.env["lead.allocation.pool"], self.env["lead.allocation.state"]
+        states = State.search_count([])
+        preview = Pool._preview(self.company.id, self.team.id, 10)
+        self.assertEqual(Pool._preview(self.company.id, self.team.id, 10), preview)
+        self.assertEqual(State.search_count([]), states, "a preview stores nothing")
+        leads = self._create(10, team_id=self.team.id)
+        self.assertEqual([lead.user_id.id for lead in leads], preview)
+        self.assertEqual(Counter(preview)[self.senior.id], 5)
+        # mid-rotation, with a pause and a cap reached: still the same path
+        self.junior_2.allocation_paused = True
+        self.senior.allocation_daily_cap = 7
+        preview = Pool._preview(self.company.id, self.team.id, 10)
+        leads = self._create(10, team_id=self.team.id)
+        self.assertEqual([lead.user_id.id or False for lead in leads], preview)
+        self.assertNotIn(self.junior_2.id, preview)
+        self.assertEqual(preview.count(self.senior.id), 2, "5 of 7 already received today")
+        # the pool of the leads without a team
+        self.assertEqual(Pool._preview(self.company.id, False, 3), [self.junior_1.id] * 3)
 
     # Audit ---------------------------------------------------------------------------
 
