@@ -74,21 +74,85 @@ class LeadAllocationIntake(models.AbstractModel):
         return (team and team.company_id) or self.env.company
 
     @api.model
-    def _prepare_lead_values(self, payload, company=None):
-        """``crm.lead`` create values for ``payload`` (a LeadPayload), without salesperson.
+    def _receive(self, payload, method="webhook", origin=None):
+        """Turn ``payload`` (a LeadPayload) into a lead, as the current user: the one entry
+        point of the intake, called once per lead (webhook, each item of a batch).
 
-        Tags and UTM records (source, medium, campaign) are found by name, case
-        insensitively, or created. Call it after the checks and inside a savepoint: it may
-        create tags and UTM records. ``company`` is accepted for symmetry with the checks
-        (tags and UTM records are shared by all companies).
+        Returns ``(lead, outcome)``: ``"created"``; ``"replayed"`` when the current user
+        already sent ``payload.external_id`` with the same data (the lead of then);
+        ``"conflict"`` when it sent that key with different data (that lead, nothing
+        created). Raises IntakeError (422) for a bad team or agent, AccessError when the
+        user may not create the lead; a parallel insert of the same key raises
+        ConcurrencyError so that the request is replayed and finds the first lead.
         """
-        values = dict(payload.values)
+        lead, same_payload = self._find_existing_lead(payload)
+        if lead:
+            return lead, "replayed" if same_payload else "conflict"
+        return self._create_lead(payload, method, origin), "created"
+
+    @api.model
+    def _check_can_create(self):
+        """IntakeError (403) unless the current user may create leads at all."""
+        if not self.env["crm.lead"].has_access("create"):
+            raise IntakeError(
+                "forbidden", self.env._("The integration user may not create leads."), status=403
+            )
+
+    @api.model
+    def _prepare_lead_values(self, payload, method, origin, cache=None):
+        """``crm.lead`` create values for ``payload`` (a LeadPayload), checked.
+
+        The team and the agent are checked (IntakeError 422); the agent, when named, wins
+        over weights and pauses: ``allocation_method`` is ``method`` ("webhook" or
+        "sheet") and the chatter names ``origin``; without one the round robin chooses.
+        Tags and UTM records (source, medium, campaign) are found by name, case
+        insensitively, or created: call it inside a savepoint. ``cache`` (a dict) keeps
+        the teams, agents, tags and UTM records looked up across calls (an import).
+        """
+        cache = {} if cache is None else cache
+        extra = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
+        values = dict(self._cached(cache, extra, self._prepare_extra_values))
+        values.update(payload.values)
+        team = None
         if payload.team_id:
-            values["team_id"] = payload.team_id
-        if payload.tag_names:
-            values["tag_ids"] = [(6, 0, self._find_or_create_tags(payload.tag_names).ids)]
+            team = self._cached(cache, ("team", payload.team_id), self._check_team)
+            values["team_id"] = team.id
+        if payload.user_id:
+            company = self._lead_company(team)
+            agent = self._cached(cache, ("agent", payload.user_id, company), self._check_agent)
+            values.update(
+                user_id=agent.id,
+                allocation_method=method,
+                allocation_reason=self._allocation_reason(agent, method, origin),
+            )
+        if payload.external_id:
+            values.update(
+                intake_integration_id=self.env.uid,
+                intake_external_id=payload.external_id,
+                intake_payload_hash=payload.fingerprint(),
+            )
+        return values
+
+    @api.model
+    def _cached(self, cache, key, compute):
+        """``compute(*key[1:])`` once per ``key``; IntakeErrors are remembered too."""
+        if key not in cache:
+            try:
+                cache[key] = compute(*key[1:])
+            except IntakeError as error:
+                cache[key] = error
+        if isinstance(cache[key], IntakeError):
+            raise cache[key]
+        return cache[key]
+
+    @api.model
+    def _prepare_extra_values(self, tag_names, utm_items):
+        """The tag and UTM values of a payload, records found or created by name."""
+        values = {}
+        if tag_names:
+            values["tag_ids"] = [(6, 0, self._find_or_create_tags(tag_names).ids)]
         utm_mixin = self.env["utm.mixin"]
-        for key, name in payload.utm.items():
+        for key, name in utm_items:
             record = utm_mixin._find_or_create_record(UTM_MODELS[key], name)
             values[f"{key}_id"] = record.id
         return values
@@ -131,46 +195,21 @@ class LeadAllocationIntake(models.AbstractModel):
 
     @api.model
     def _create_lead(self, payload, method="webhook", origin=None):
-        """Create the lead of ``payload`` (a LeadPayload) as the current user and return it.
-
-        - With ``payload.user_id`` the agent is checked (IntakeError 422) and wins over
-          weights and pauses: ``allocation_method`` is ``method`` ("webhook" or "sheet")
-          and the chatter names ``origin`` (default: the current user's name).
-        - Without it, the round robin chooses (no ``default_user_id`` from the context).
-        - With ``payload.external_id`` the key is stored for the current user; a unique
-          index makes a second lead with the same key impossible, and a parallel insert
-          of the same key raises ConcurrencyError so that the request is replayed and
-          finds the first lead with ``_find_existing_lead``.
+        """Create the lead of ``payload`` (a LeadPayload) as the current user; see
+        ``_receive``. With ``payload.external_id`` the key is stored for the current
+        user: a unique index makes a second lead with the same key impossible.
 
         Everything is checked before anything is written, and the writes run in a
-        savepoint: a failure leaves no lead, tag or UTM record behind. Raises IntakeError
-        (422) for a bad team or agent and AccessError when the user may not create it.
+        savepoint: a failure leaves no lead, tag or UTM record behind.
         """
         origin = origin or self.env.user.display_name
-        team = self._check_team(payload.team_id) if payload.team_id else None
-        company = self._lead_company(team)
-        agent = self._check_agent(payload.user_id, company) if payload.user_id else None
         # no default_* keys of the caller (default_user_id would bypass the round robin)
         Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
-        Lead.check_access("create")
         try:
             # a unique violation here is expected under parallel retries and handled below:
             # keep it out of the error log
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                values = self._prepare_lead_values(payload, company)
-                if agent:
-                    values.update(
-                        user_id=agent.id,
-                        allocation_method=method,
-                        allocation_reason=self._allocation_reason(agent, method, origin),
-                    )
-                if payload.external_id:
-                    values.update(
-                        intake_integration_id=self.env.uid,
-                        intake_external_id=payload.external_id,
-                        intake_payload_hash=payload.fingerprint(),
-                    )
-                lead = Lead.create(values)
+                lead = Lead.create(self._prepare_lead_values(payload, method, origin))
                 lead.flush_recordset()
         except pg_errors.UniqueViolation as error:
             # a parallel request committed the same key (or the same new tag or UTM

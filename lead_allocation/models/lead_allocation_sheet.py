@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import clean_context
 
-from ..intake import IntakeError, LeadPayload, parse_lead_payload
+from ..intake import IntakeError, parse_lead_payload
 from ..sheets import SheetClient, SheetError, map_row, parse_service_account, row_key
 from ..sheets.rows import ROW_ID_FIELD, normalize_header, suggest_mapping
 
@@ -366,33 +366,9 @@ class LeadAllocationSheet(models.Model):
         data = dict(data, source=self.name)
         data.pop(ROW_ID_FIELD, None)
         payload = parse_lead_payload(data)
+        payload.team_id = self.team_id.id or None
         intake = self.env["lead.allocation.intake"].with_company(self.company_id)
-        company = self.team_id.company_id or self.company_id
-        # Tags and UTM records are found (or created) once per distinct combination:
-        # ``_prepare_lead_values`` returns the payload's text values plus their ids.
-        extra_key = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
-        if extra_key not in cache:
-            extra = LeadPayload(tag_names=payload.tag_names, utm=payload.utm)
-            cache[extra_key] = intake._prepare_lead_values(extra, company)
-        values = dict(cache[extra_key], **payload.values)
-        if self.team_id:
-            values["team_id"] = self.team_id.id
-        if payload.user_id:
-            agent_key = ("agent", payload.user_id)
-            if agent_key not in cache:
-                try:
-                    cache[agent_key] = intake._check_agent(payload.user_id, company)
-                except IntakeError as error:
-                    cache[agent_key] = error
-            agent = cache[agent_key]
-            if isinstance(agent, IntakeError):
-                raise agent
-            values.update(
-                user_id=agent.id,
-                allocation_method="sheet",
-                allocation_reason=intake._allocation_reason(agent, "sheet", self.name),
-            )
-        return values
+        return intake._prepare_lead_values(payload, "sheet", self.name, cache)
 
     def _create_row_leads(self, pending, started, log):
         """Claim the row keys, then create the leads of the rows claimed, in one batch.

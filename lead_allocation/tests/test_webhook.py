@@ -198,6 +198,18 @@ class TestWebhook(WebhookCase):
         self.assertEqual(self._counts(), counts)
         self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
 
+    def test_receive_says_what_happened(self):
+        """The one intake entry point: created, replayed (same data), conflict (other data)."""
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+        payload = parse_lead_payload({"name": "Once", "external_id": "k-3"})
+        lead, outcome = Intake._receive(payload)
+        self.assertEqual(outcome, "created")
+        self.assertEqual(Intake._receive(payload), (lead.sudo(), "replayed"))
+        other = parse_lead_payload({"name": "Other", "external_id": "k-3"})
+        counts = self._counts()
+        self.assertEqual(Intake._receive(other), (lead.sudo(), "conflict"))
+        self.assertEqual(self._counts(), counts)
+
     def test_checks_query_count(self):
         """The checks done before creating a lead cost a fixed, small number of queries."""
         payload = parse_lead_payload(
@@ -340,14 +352,13 @@ class TestWebhookConcurrency(TransactionCase):
         def handle(name, attempts, env):
             attempts.append(1)
             Intake = env["lead.allocation.intake"]
-            lead, _same = Intake._find_existing_lead(payload)  # both see no lead
             if len(attempts) == 1:
-                started.wait()
+                started.wait()  # both see no lead
                 if name == "second":
                     created.wait(10)  # insert while the first is not yet committed
-            if lead:
+            lead, outcome = Intake._receive(payload)
+            if outcome == "replayed":
                 return lead.id, 200, len(attempts)
-            lead = Intake._create_lead(payload)
             if name == "first":
                 created.set()
                 time.sleep(0.5)  # the second insert waits on the unique index meanwhile
