@@ -6,6 +6,7 @@ from . import (
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,
     lead_allocation_state,
+    lead_isolation_mixin,
     mail_activity,
     mail_followers,
     mail_message,

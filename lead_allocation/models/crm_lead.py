@@ -1,7 +1,4 @@
-import functools
-
 from odoo import api, fields, models
-from odoo.fields import Domain
 
 ALLOCATION_METHODS = [
     ("round_robin", "Round Robin"),
@@ -112,7 +109,7 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         former = {}
-        if "user_id" in vals and self.env["res.config.settings"]._lead_isolation_active():
+        if "user_id" in vals and self.env["res.users"]._lead_isolation_enabled():
             former = {lead.id: lead.user_id for lead in self}
         res = super().write(vals)
         if former:
@@ -146,7 +143,7 @@ class CrmLead(models.Model):
         """Never notify an isolated user of a lead that is not theirs (a follower since
         before they got the role, a mention, an activity on it), by e-mail or inbox."""
         recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
-        if len(self) != 1 or not self.env["res.config.settings"]._lead_isolation_active():
+        if len(self) != 1 or not self.env["res.users"]._lead_isolation_enabled():
             return recipients
         # sudo: checking the roles of the recipients, whoever posts
         Users = self.env["res.users"].sudo()
@@ -157,44 +154,3 @@ class CrmLead(models.Model):
             or recipient["uid"] == self.user_id.id
             or not Users.browse(recipient["uid"])._is_lead_isolated()
         ]
-
-    @api.model
-    def _lead_isolation_domain(self, model_field="res_model"):
-        """For an isolated user, the domain keeping the records attached (by ``model_field``
-        and ``res_id``) to something else than a lead or to a lead they may read; None
-        for everybody else.
-        """
-        if self.env.su or not self.env.user._is_lead_isolated():
-            return None
-        leads = self.with_context(active_test=False)._search([])
-        return Domain(model_field, "!=", self._name) | Domain("res_id", "in", leads)
-
-    @api.model
-    def _lead_isolation_check_access(self, records, operation, result, model_field):
-        """Add to ``result`` (of ``records._check_access``) the records of unreadable leads."""
-        if operation == "create":  # creating needs access to the lead already
-            return result
-        allowed = records - result[0] if result else records
-        forbidden = self._lead_isolation_forbidden(allowed, model_field)
-        if not forbidden:
-            return result
-        if result:
-            return result[0] | forbidden, result[1]
-        return forbidden, functools.partial(
-            self.env["ir.rule"]._make_access_error, operation, forbidden
-        )
-
-    @api.model
-    def _lead_isolation_forbidden(self, records, model_field="res_model"):
-        """The subset of ``records`` attached to leads that the isolated user may not read."""
-        if self.env.su or not any(records._ids) or not self.env.user._is_lead_isolated():
-            return records.browse()
-        # sudo: reading to which lead each record is attached, checked right below
-        on_leads = records.sudo().filtered(
-            lambda record: record[model_field] == self._name and record.res_id
-        )
-        lead_ids = set(on_leads.mapped("res_id"))
-        readable = set(
-            self.with_context(active_test=False).search([("id", "in", list(lead_ids))]).ids
-        )
-        return records.browse(record.id for record in on_leads if record.res_id not in readable)
