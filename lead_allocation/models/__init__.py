@@ -5,6 +5,7 @@ from . import (
     lead_allocation_sheet,
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,
+    lead_allocation_sheet_sync,
     lead_allocation_state,
     lead_isolation_mixin,
     mail_activity,

@@ -8,7 +8,7 @@ from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from ..models.lead_allocation_sheet import SYNC_LOCK_NAMESPACE
+from ..models.lead_allocation_sheet_sync import SYNC_LOCK_NAMESPACE
 from .common import LeadAllocationCase
 from .fake_google import FakeGoogle
 
@@ -177,7 +177,7 @@ class TestSheets(LeadAllocationCase):
         with patch.object(type(self.Sheet), "_sync_chunk_size", 3):
             # Google keeps failing from row 8: the batches before it are kept
             self.google.inject(500, times=100, from_row=8)
-            with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet"):
+            with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet_sync"):
                 self.sync()
             self.assertEqual(self.source.last_sync_state, "failed")
             self.assertIn("500 INTERNAL", self.source.last_sync_message)
@@ -185,17 +185,18 @@ class TestSheets(LeadAllocationCase):
             self.google.clear_faults()
             # the process dies while creating the leads of the second batch
             self.rows.extend(lead_row(i) for i in range(12, 15))
-            original = type(self.Sheet)._create_row_leads
+            Row = type(self.env["lead.allocation.sheet.row"])
+            original = Row._create_leads
             calls = []
 
-            def crash(source, pending, started, log):
+            def crash(rows, source, pending, started, log):
                 calls.extend(pending[:1])
                 if len(calls) == 2:
                     raise RuntimeError("worker killed")
-                return original(source, pending, started, log)
+                return original(rows, source, pending, started, log)
 
             # (not assertRaises: it would roll back the whole block)
-            with patch.object(type(self.Sheet), "_create_row_leads", crash):
+            with patch.object(Row, "_create_leads", crash):
                 try:
                     self.sync()
                 except RuntimeError:
