@@ -1,1 +1,8 @@
-from . import test_allocation, test_install, test_isolation, test_sheets, test_webhook
+from . import (
+    test_allocation,
+    test_install,
+    test_isolation,
+    test_isolation_probes,
+    test_sheets,
+    test_webhook,
+)

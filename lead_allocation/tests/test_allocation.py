@@ -1,19 +1,18 @@
-import threading
 from collections import Counter
 from fractions import Fraction
+from functools import partial
 from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
-from odoo import Command, api, sql_db
+from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.orm.environments import Transaction
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..allocation import Rotation
 from ..models import lead_allocation_pool as pool_module
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, real_transaction, run_in_parallel
 
 
 def assert_fair(case, weights, sequence):
@@ -357,11 +356,8 @@ class TestAllocationConcurrency(TransactionCase):
     LEADS_PER_WORKER = 12
 
     def test_parallel_creations_share_one_rotation(self):
-        dbname = self.env.cr.dbname
         ids = {}
-        with sql_db.db_connect(dbname).cursor() as cr:
-            cr.execute("SET LOCAL lock_timeout = '30s'")
-            env = api.Environment(cr, api.SUPERUSER_ID, {"no_reset_password": True})
+        with real_transaction(self.registry, {"no_reset_password": True}) as env:
             group = env.ref("sales_team.group_sale_salesman")
             users = env["res.users"].create(
                 [
@@ -378,47 +374,29 @@ class TestAllocationConcurrency(TransactionCase):
                 {"name": "Parallel Team", "member_ids": [Command.set(users.ids)]}
             )
             ids = {"users": users.ids, "team": team.id}
-            cr.commit()
-        registry = self.registry
-        barrier = threading.Barrier(self.WORKERS)
-        replays, errors = Counter(), []
+        replays = Counter()
 
         def work(worker):
-            try:
-                barrier.wait(10)
-                for i in range(self.LEADS_PER_WORKER):
-                    for _attempt in range(5):
-                        with sql_db.db_connect(dbname).cursor() as cr:
-                            cr.execute("SET LOCAL lock_timeout = '30s'")
-                            # the registry is locked while tests run: give it directly
-                            cr.transaction = Transaction(registry)
-                            env = api.Environment(cr, api.SUPERUSER_ID, {})
-                            try:
-                                env["crm.lead"].create(
-                                    {"name": f"P{worker}-{i}", "team_id": ids["team"]}
-                                )
-                                cr.commit()
-                                break
-                            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                                cr.rollback()
-                                replays[worker] += 1
-            except Exception as e:  # reported below, the test must not hang
-                errors.append(e)
+            for i in range(self.LEADS_PER_WORKER):
+                for _attempt in range(5):
+                    try:
+                        with real_transaction(self.registry) as env:
+                            env["crm.lead"].create(
+                                {"name": f"P{worker}-{i}", "team_id": ids["team"]}
+                            )
+                        break
+                    except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
+                        replays[worker] += 1
 
         try:
             with mute_logger("odoo.sql_db"):
-                threads = [threading.Thread(target=work, args=(w,)) for w in range(self.WORKERS)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(120)
-            self.assertFalse(errors)
-            with sql_db.db_connect(dbname).cursor() as cr:
-                cr.execute(
+                run_in_parallel(*(partial(work, w) for w in range(self.WORKERS)))
+            with real_transaction(self.registry) as env:
+                env.cr.execute(
                     "SELECT user_id, count(*) FROM crm_lead WHERE team_id = %s GROUP BY user_id",
                     (ids["team"],),
                 )
-                counts = dict(cr.fetchall())
+                counts = dict(env.cr.fetchall())
             total = self.WORKERS * self.LEADS_PER_WORKER
             self.assertEqual(sum(counts.values()), total)
             weights = dict(zip(ids["users"], (10, 5, 5, 2), strict=True))
@@ -427,8 +405,7 @@ class TestAllocationConcurrency(TransactionCase):
                 self.assertLess(abs(counts.get(user_id, 0) - share), 1, (counts, weights))
             self.assertEqual(sum(replays.values()), 0, "no transaction had to be replayed")
         finally:
-            with sql_db.db_connect(dbname).cursor() as cr:
-                env = api.Environment(cr, api.SUPERUSER_ID, {})
+            with real_transaction(self.registry) as env:
                 env["crm.lead"].with_context(active_test=False).search(
                     [("team_id", "=", ids["team"])]
                 ).unlink()
@@ -436,4 +413,3 @@ class TestAllocationConcurrency(TransactionCase):
                 env["res.users"].browse(ids["users"]).write(
                     {"allocation_weight": 0, "active": False}
                 )
-                cr.commit()

@@ -1,15 +1,14 @@
 import json
-import threading
+from functools import partial
 from unittest.mock import patch
 
-from odoo import api, sql_db
+from odoo import sql_db
 from odoo.exceptions import AccessError, ValidationError
-from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..models.lead_allocation_sheet_sync import SYNC_LOCK_NAMESPACE
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, real_transaction, run_in_parallel
 from .fake_google import FakeGoogle
 
 HEADERS = ["Name", "Email", "Phone", "Company", "Notes", "Source", "Agent/User ID"]
@@ -280,22 +279,14 @@ class TestSheetsConcurrency(TransactionCase):
     """Syncs of one source in parallel transactions, on real, committed data."""
 
     def _sync_in_new_transaction(self, source_id):
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            cr.execute("SET LOCAL lock_timeout = '30s'")
-            # the registry is locked while tests run: give it directly
-            cr.transaction = Transaction(self.registry)
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
-            result = env["lead.allocation.sheet"].browse(source_id)._sync()
-            cr.commit()
-            return result
+        with real_transaction(self.registry) as env:
+            return env["lead.allocation.sheet"].browse(source_id)._sync()
 
     def test_parallel_syncs_import_each_row_once(self):
-        dbname = self.env.cr.dbname
         rows = [list(HEADERS)] + [lead_row(i) for i in range(100, 140)]
         with FakeGoogle() as google:
             google.add_sheet(SHEET_KEY, "Parallel leads", rows)
-            with sql_db.db_connect(dbname).cursor() as cr:
-                env = api.Environment(cr, api.SUPERUSER_ID, {})
+            with real_transaction(self.registry) as env:
                 env["ir.config_parameter"].set_param(
                     "lead_allocation.sheets_api_base", google.api_base
                 )
@@ -310,46 +301,29 @@ class TestSheetsConcurrency(TransactionCase):
                     )
                     .id
                 )
-                cr.commit()
             try:
                 # a sync is running (it holds the lock): another one is refused at once
-                with sql_db.db_connect(dbname).cursor() as holder:
+                with sql_db.db_connect(self.env.cr.dbname).cursor() as holder:
                     holder.execute(
                         "SELECT pg_advisory_xact_lock(%s, %s)", (SYNC_LOCK_NAMESPACE, source_id)
                     )
                     self.assertIsNone(self._sync_in_new_transaction(source_id))
                     holder.rollback()
                 # two syncs started together: every row is imported once
-                barrier = threading.Barrier(2)
-                results, errors = [], []
-
-                def work():
-                    try:
-                        barrier.wait(10)
-                        results.append(self._sync_in_new_transaction(source_id))
-                    except Exception as e:  # reported below, the test must not hang
-                        errors.append(e)
-
-                threads = [threading.Thread(target=work) for _i in range(2)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(120)
-                self.assertFalse(errors)
+                sync = partial(self._sync_in_new_transaction, source_id)
+                results = run_in_parallel(sync, sync)
                 self.assertEqual(sum(r["imported"] for r in results if r), 40, results)
-                with sql_db.db_connect(dbname).cursor() as cr:
-                    cr.execute(
+                with real_transaction(self.registry) as env:
+                    env.cr.execute(
                         "SELECT count(*), count(DISTINCT key), count(DISTINCT lead_id)"
                         " FROM lead_allocation_sheet_row"
                         " WHERE sheet_id = %s AND state = 'imported'",
                         (source_id,),
                     )
-                    self.assertEqual(cr.fetchone(), (40, 40, 40))
+                    self.assertEqual(env.cr.fetchone(), (40, 40, 40))
             finally:
-                with sql_db.db_connect(dbname).cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {})
+                with real_transaction(self.registry) as env:
                     source = env["lead.allocation.sheet"].browse(source_id)
                     source.row_ids.lead_id.unlink()
                     source.unlink()
                     env["ir.config_parameter"].set_param("lead_allocation.sheets_api_base", False)
-                    cr.commit()

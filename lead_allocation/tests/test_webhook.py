@@ -11,7 +11,7 @@ from odoo.tools import mute_logger
 
 from ..controllers.webhook import MAX_BODY_SIZE
 from ..intake import parse_lead_payload
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, real_transaction, run_in_parallel
 
 URL = "/lead_allocation/webhook"
 
@@ -339,14 +339,12 @@ class TestWebhookConcurrency(TransactionCase):
     ConcurrencyError the way ``odoo.service.model.retrying`` does for every HTTP request
     (rollback, reset the transaction, call again). ``retrying`` itself is not called: in
     the test process its registry reset waits for the registry lock held by the tests.
-    bench/concurrency_webhook.py runs the same race over HTTP against a server with
-    workers.
     """
 
     def test_parallel_same_key_creates_one_lead(self):
         key = f"parallel-{time.time_ns()}"
         payload = parse_lead_payload({"name": "Parallel", "external_id": key})
-        created, results, errors = threading.Event(), {}, []
+        created = threading.Event()
         started = threading.Barrier(2, timeout=10)
 
         def handle(name, attempts, env):
@@ -365,29 +363,25 @@ class TestWebhookConcurrency(TransactionCase):
             return lead.id, 201, len(attempts)
 
         def run(name):
-            try:
-                with self.registry.cursor() as cr:
-                    results[name] = replaying(partial(handle, name, []), cr, self.registry)
-            except Exception as error:  # reported by the assertion below
-                errors.append(error)
+            with self.registry.cursor() as cr:
+                return replaying(partial(handle, name, []), cr, self.registry)
 
-        threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
         try:
             with mute_logger("odoo.sql_db", "odoo.service.model"):
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(30)
-            self.assertFalse(errors)
+                results = dict(
+                    zip(
+                        ("first", "second"),
+                        run_in_parallel(partial(run, "first"), partial(run, "second"), timeout=30),
+                        strict=True,
+                    )
+                )
             first_id, first_status, first_attempts = results["first"]
             second_id, second_status, second_attempts = results["second"]
             self.assertEqual((first_status, first_attempts), (201, 1))
             self.assertEqual((second_id, second_status), (first_id, 200))
             self.assertEqual(second_attempts, 2, "the second request was replayed once")
         finally:
-            with self.registry.cursor() as cr:
-                cr.transaction = Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
+            with real_transaction(self.registry, {"active_test": False}) as env:
                 leads = env["crm.lead"].search([("intake_external_id", "=", key)])
                 leads.unlink()
             self.assertEqual(len(leads), 1, "exactly one lead per key")
