@@ -1,5 +1,7 @@
 from . import (
     test_allocation,
+    test_allocation_pool,
+    test_concurrency,
     test_install,
     test_isolation,
     test_isolation_probes,

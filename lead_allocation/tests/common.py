@@ -31,6 +31,13 @@ class LeadAllocationCase(TransactionCase):
             [("id", "not in", cls.salespeople.ids), ("allocation_weight", ">", 0)]
         ).allocation_weight = 0
 
+    def _weights(self, users=None):
+        return {user.id: user.allocation_weight for user in users or self.salespeople}
+
+    def _create(self, count=1, **vals):
+        Lead = self.env["crm.lead"]
+        return Lead.concat(*[Lead.create({"name": f"Lead {i}", **vals}) for i in range(count)])
+
     @classmethod
     def _salesperson(cls, login, name, weight, groups="sales_team.group_sale_salesman"):
         user = new_test_user(cls.env, login, groups=groups, name=name)

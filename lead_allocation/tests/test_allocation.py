@@ -1,18 +1,14 @@
 from collections import Counter
 from fractions import Fraction
-from functools import partial
 from unittest.mock import patch
-
-from psycopg2 import errors as pg_errors
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tests import Form, new_test_user, tagged
 
 from ..allocation import Rotation
 from ..models import lead_allocation_pool as pool_module
-from .common import LeadAllocationCase, real_transaction, run_in_parallel
+from .common import LeadAllocationCase
 
 
 def assert_fair(case, weights, sequence):
@@ -28,13 +24,6 @@ def assert_fair(case, weights, sequence):
 
 @tagged("post_install", "-at_install")
 class TestAllocation(LeadAllocationCase):
-    def _weights(self, users=None):
-        return {user.id: user.allocation_weight for user in users or self.salespeople}
-
-    def _create(self, count=1, **vals):
-        Lead = self.env["crm.lead"]
-        return Lead.concat(*[Lead.create({"name": f"Lead {i}", **vals}) for i in range(count)])
-
     def test_weights_give_proportional_shares(self):
         leads = self._create(20)
         counts = Counter(lead.user_id.id for lead in leads)
@@ -253,30 +242,6 @@ class TestAllocation(LeadAllocationCase):
         self.assertEqual(counts[self.senior.id], 2)
         self.assertEqual(counts[self.junior_1.id] + counts[self.junior_2.id], 10)
 
-    # Preview -------------------------------------------------------------------------
-
-    def test_preview_is_what_the_next_leads_get(self):
-        """Weights 10/5/5, fresh pool: the preview reads the sequence the next 10 leads
-        then actually get, without consuming it."""
-        Pool, State = self.env["lead.allocation.pool"], self.env["lead.allocation.state"]
-        states = State.search_count([])
-        preview = Pool._preview(self.company.id, self.team.id, 10)
-        self.assertEqual(Pool._preview(self.company.id, self.team.id, 10), preview)
-        self.assertEqual(State.search_count([]), states, "a preview stores nothing")
-        leads = self._create(10, team_id=self.team.id)
-        self.assertEqual([lead.user_id.id for lead in leads], preview)
-        self.assertEqual(Counter(preview)[self.senior.id], 5)
-        # mid-rotation, with a pause and a cap reached: still the same path
-        self.junior_2.allocation_paused = True
-        self.senior.allocation_daily_cap = 7
-        preview = Pool._preview(self.company.id, self.team.id, 10)
-        leads = self._create(10, team_id=self.team.id)
-        self.assertEqual([lead.user_id.id or False for lead in leads], preview)
-        self.assertNotIn(self.junior_2.id, preview)
-        self.assertEqual(preview.count(self.senior.id), 2, "5 of 7 already received today")
-        # the pool of the leads without a team
-        self.assertEqual(Pool._preview(self.company.id, False, 3), [self.junior_1.id] * 3)
-
     # Audit ---------------------------------------------------------------------------
 
     def test_chatter_says_who_and_why(self):
@@ -312,104 +277,3 @@ class TestAllocation(LeadAllocationCase):
             {g["allocation_method"]: g["__count"] for g in groups},
             {"round_robin": 3, "manual": 1},
         )
-
-    # SQL cost ------------------------------------------------------------------------
-
-    def _queries(self, vals_list):
-        """Queries of one create call, caches cleared (the same state for every call)."""
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.cr.sql_log_count
-        self.env["crm.lead"].create(vals_list)
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
-
-    def test_query_cost_per_lead(self):
-        """Allocation adds a fixed number of queries per create call, not per lead."""
-        # The baseline gives the same salespeople explicitly, in the rotation's order, so
-        # that followers and notifications cost the same on both sides.
-        self.salespeople.allocation_weight = 1
-        order = Rotation().take(self._weights(), 21)
-        self._queries([{"name": "warm"}, {"name": "warm", "user_id": self.senior.id}])
-
-        def extra(count, weight):
-            self.salespeople.allocation_weight = weight  # a new epoch: restarts in order
-            manual = self._queries([{"name": "m", "user_id": uid} for uid in order[:count]])
-            auto = self._queries([{"name": "a"} for _i in range(count)])
-            return auto - manual
-
-        extra_one, extra_ten, extra_twenty = extra(1, 2), extra(11, 3), extra(21, 4)
-        # pool search and weights, lock, state read, state write: a fixed cost per call
-        self.assertLessEqual(extra_one, 5)
-        self.assertEqual(extra_twenty, extra_ten, "the extra cost does not grow with the batch")
-        self.assertLessEqual(extra_twenty, extra_one + 2)
-
-
-@tagged("post_install", "-at_install")
-class TestAllocationConcurrency(TransactionCase):
-    """Parallel transactions on real, committed data (separate connections).
-
-    The test's own transaction writes nothing, so it holds no lock the others could wait on.
-    """
-
-    WORKERS = 4
-    LEADS_PER_WORKER = 12
-
-    def test_parallel_creations_share_one_rotation(self):
-        ids = {}
-        with real_transaction(self.registry, {"no_reset_password": True}) as env:
-            group = env.ref("sales_team.group_sale_salesman")
-            users = env["res.users"].create(
-                [
-                    {
-                        "name": f"Parallel {i}",
-                        "login": f"la_parallel_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": weight,
-                    }
-                    for i, weight in enumerate((10, 5, 5, 2))
-                ]
-            )
-            team = env["crm.team"].create(
-                {"name": "Parallel Team", "member_ids": [Command.set(users.ids)]}
-            )
-            ids = {"users": users.ids, "team": team.id}
-        replays = Counter()
-
-        def work(worker):
-            for i in range(self.LEADS_PER_WORKER):
-                for _attempt in range(5):
-                    try:
-                        with real_transaction(self.registry) as env:
-                            env["crm.lead"].create(
-                                {"name": f"P{worker}-{i}", "team_id": ids["team"]}
-                            )
-                        break
-                    except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                        replays[worker] += 1
-
-        try:
-            with mute_logger("odoo.sql_db"):
-                run_in_parallel(*(partial(work, w) for w in range(self.WORKERS)))
-            with real_transaction(self.registry) as env:
-                env.cr.execute(
-                    "SELECT user_id, count(*) FROM crm_lead WHERE team_id = %s GROUP BY user_id",
-                    (ids["team"],),
-                )
-                counts = dict(env.cr.fetchall())
-            total = self.WORKERS * self.LEADS_PER_WORKER
-            self.assertEqual(sum(counts.values()), total)
-            weights = dict(zip(ids["users"], (10, 5, 5, 2), strict=True))
-            for user_id, weight in weights.items():
-                share = Fraction(total * weight, sum(weights.values()))
-                self.assertLess(abs(counts.get(user_id, 0) - share), 1, (counts, weights))
-            self.assertEqual(sum(replays.values()), 0, "no transaction had to be replayed")
-        finally:
-            with real_transaction(self.registry) as env:
-                env["crm.lead"].with_context(active_test=False).search(
-                    [("team_id", "=", ids["team"])]
-                ).unlink()
-                env["crm.team"].browse(ids["team"]).unlink()
-                env["res.users"].browse(ids["users"]).write(
-                    {"allocation_weight": 0, "active": False}
-                )

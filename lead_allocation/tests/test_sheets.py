@@ -1,14 +1,11 @@
 import json
-from functools import partial
 from unittest.mock import patch
 
-from odoo import sql_db
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.lead_allocation_sheet_sync import SYNC_LOCK_NAMESPACE
-from .common import LeadAllocationCase, real_transaction, run_in_parallel
+from .common import LeadAllocationCase
 from .fake_google import FakeGoogle
 
 HEADERS = ["Name", "Email", "Phone", "Company", "Notes", "Source", "Agent/User ID"]
@@ -272,58 +269,3 @@ class TestSheets(LeadAllocationCase):
         self.assertFalse(self.leads(other))
         self.assertEqual(self.env.ref("lead_allocation.ir_cron_sync_lead_sheets").code,
                          "model._cron_sync()")  # fmt: skip
-
-
-@tagged("post_install", "-at_install")
-class TestSheetsConcurrency(TransactionCase):
-    """Syncs of one source in parallel transactions, on real, committed data."""
-
-    def _sync_in_new_transaction(self, source_id):
-        with real_transaction(self.registry) as env:
-            return env["lead.allocation.sheet"].browse(source_id)._sync()
-
-    def test_parallel_syncs_import_each_row_once(self):
-        rows = [list(HEADERS)] + [lead_row(i) for i in range(100, 140)]
-        with FakeGoogle() as google:
-            google.add_sheet(SHEET_KEY, "Parallel leads", rows)
-            with real_transaction(self.registry) as env:
-                env["ir.config_parameter"].set_param(
-                    "lead_allocation.sheets_api_base", google.api_base
-                )
-                source_id = (
-                    env["lead.allocation.sheet"]
-                    .create(
-                        {
-                            "name": "Parallel sheet",
-                            "spreadsheet": SHEET_KEY,
-                            "credentials_input": json.dumps(google.service_account_info()),
-                        }
-                    )
-                    .id
-                )
-            try:
-                # a sync is running (it holds the lock): another one is refused at once
-                with sql_db.db_connect(self.env.cr.dbname).cursor() as holder:
-                    holder.execute(
-                        "SELECT pg_advisory_xact_lock(%s, %s)", (SYNC_LOCK_NAMESPACE, source_id)
-                    )
-                    self.assertIsNone(self._sync_in_new_transaction(source_id))
-                    holder.rollback()
-                # two syncs started together: every row is imported once
-                sync = partial(self._sync_in_new_transaction, source_id)
-                results = run_in_parallel(sync, sync)
-                self.assertEqual(sum(r["imported"] for r in results if r), 40, results)
-                with real_transaction(self.registry) as env:
-                    env.cr.execute(
-                        "SELECT count(*), count(DISTINCT key), count(DISTINCT lead_id)"
-                        " FROM lead_allocation_sheet_row"
-                        " WHERE sheet_id = %s AND state = 'imported'",
-                        (source_id,),
-                    )
-                    self.assertEqual(env.cr.fetchone(), (40, 40, 40))
-            finally:
-                with real_transaction(self.registry) as env:
-                    source = env["lead.allocation.sheet"].browse(source_id)
-                    source.row_ids.lead_id.unlink()
-                    source.unlink()
-                    env["ir.config_parameter"].set_param("lead_allocation.sheets_api_base", False)

@@ -1,39 +1,14 @@
 import json
-import threading
-import time
-from functools import partial
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import ConcurrencyError
-from odoo.orm.environments import Transaction
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..controllers.webhook import MAX_BODY_SIZE
 from ..intake import parse_lead_payload
-from .common import LeadAllocationCase, real_transaction, run_in_parallel
+from .common import LeadAllocationCase
 
 URL = "/lead_allocation/webhook"
-
-
-def replaying(func, cr, registry, tries=5):
-    """``func(env)`` then commit; on ConcurrencyError roll back and call it again.
-
-    A fresh transaction per try, as ``odoo.service.model.retrying`` does; the registry
-    is passed in because the test thread holds the registry lock.
-    """
-    for tryno in range(1, tries + 1):
-        cr.transaction = Transaction(registry)
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        try:
-            result = func(env)
-            cr.commit()
-            return result
-        except ConcurrencyError:
-            cr.rollback()
-            if tryno == tries:
-                raise
-    return None
 
 
 class WebhookCase(HttpCase, LeadAllocationCase):
@@ -328,60 +303,3 @@ class TestWebhook(WebhookCase):
             {"200", "201", "400", "401", "403", "409", "413", "415", "422"},
             set(operation["responses"]),
         )
-
-
-@tagged("post_install", "-at_install")
-class TestWebhookConcurrency(TransactionCase):
-    """Two real transactions insert the same idempotency key at the same time.
-
-    The test cursor of HttpCase runs every request in one transaction, so this test uses
-    real database cursors (committed data, cleaned up afterwards) and replays on
-    ConcurrencyError the way ``odoo.service.model.retrying`` does for every HTTP request
-    (rollback, reset the transaction, call again). ``retrying`` itself is not called: in
-    the test process its registry reset waits for the registry lock held by the tests.
-    """
-
-    def test_parallel_same_key_creates_one_lead(self):
-        key = f"parallel-{time.time_ns()}"
-        payload = parse_lead_payload({"name": "Parallel", "external_id": key})
-        created = threading.Event()
-        started = threading.Barrier(2, timeout=10)
-
-        def handle(name, attempts, env):
-            attempts.append(1)
-            Intake = env["lead.allocation.intake"]
-            if len(attempts) == 1:
-                started.wait()  # both see no lead
-                if name == "second":
-                    created.wait(10)  # insert while the first is not yet committed
-            lead, outcome = Intake._receive(payload)
-            if outcome == "replayed":
-                return lead.id, 200, len(attempts)
-            if name == "first":
-                created.set()
-                time.sleep(0.5)  # the second insert waits on the unique index meanwhile
-            return lead.id, 201, len(attempts)
-
-        def run(name):
-            with self.registry.cursor() as cr:
-                return replaying(partial(handle, name, []), cr, self.registry)
-
-        try:
-            with mute_logger("odoo.sql_db", "odoo.service.model"):
-                results = dict(
-                    zip(
-                        ("first", "second"),
-                        run_in_parallel(partial(run, "first"), partial(run, "second"), timeout=30),
-                        strict=True,
-                    )
-                )
-            first_id, first_status, first_attempts = results["first"]
-            second_id, second_status, second_attempts = results["second"]
-            self.assertEqual((first_status, first_attempts), (201, 1))
-            self.assertEqual((second_id, second_status), (first_id, 200))
-            self.assertEqual(second_attempts, 2, "the second request was replayed once")
-        finally:
-            with real_transaction(self.registry, {"active_test": False}) as env:
-                leads = env["crm.lead"].search([("intake_external_id", "=", key)])
-                leads.unlink()
-            self.assertEqual(len(leads), 1, "exactly one lead per key")
