@@ -1,9 +1,5 @@
-from psycopg2 import errors as pg_errors
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.misc import clean_context
 
 from ..intake import IntakeError, parse_lead_payload
 from ..sheets import map_row, row_key
@@ -14,9 +10,6 @@ ROW_STATES = [
     ("duplicate", "Skipped (duplicate)"),
     ("error", "Error"),
 ]
-
-# What may refuse one row's lead (bad value, constraint): the row is logged as an error.
-CREATE_ERRORS = (UserError, ValueError, pg_errors.IntegrityError, pg_errors.DataError)
 
 
 class LeadAllocationSheetRow(models.Model):
@@ -88,12 +81,12 @@ class LeadAllocationSheetRow(models.Model):
                 continue
             seen[key] = (number, None)
             try:
-                pending.append((number, key, self._prepare_lead(sheet, data, cache)))
+                pending.append((number, key, self._payload(sheet, data)))
             except IntakeError as error:
                 log.append(
                     self._log_vals(sheet, number, key, "error", started, message=error.message)
                 )
-        created = self._create_leads(sheet, pending, started, log)
+        created = self._create_leads(sheet, pending, started, log, cache)
         counts["imported"] = len(created)
         for vals in log:
             if vals["state"] == "duplicate" and not vals["lead_id"]:
@@ -103,15 +96,14 @@ class LeadAllocationSheetRow(models.Model):
         return counts
 
     @api.model
-    def _prepare_lead(self, sheet, data, cache):
-        """``crm.lead`` create values of one mapped row, through the intake's checks (the
-        same as a webhook payload), with the source's name and team."""
+    def _payload(self, sheet, data):
+        """The LeadPayload of one mapped row (checked like a webhook payload), with the
+        source's name and team; IntakeError when the row cannot be a lead."""
         data = dict(data, source=sheet.name)
         data.pop(ROW_ID_FIELD, None)
         payload = parse_lead_payload(data)
         payload.team_id = sheet.team_id.id or None
-        intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
-        return intake._prepare_lead_values(payload, "sheet", sheet.name, cache)
+        return payload
 
     @api.model
     def _log_vals(
@@ -145,41 +137,33 @@ class LeadAllocationSheetRow(models.Model):
         return {key: rest for key, *rest in self.env.cr.fetchall()}
 
     @api.model
-    def _create_leads(self, sheet, pending, started, log):
-        """Claim the row keys of ``pending`` (``[(number, key, values)]``), then create the
-        leads of the rows claimed, in one batch; ``{key: lead id}``.
+    def _create_leads(self, sheet, pending, started, log, cache=None):
+        """Claim the row keys of ``pending`` (``[(number, key, payload)]``), then turn the
+        rows claimed into leads through the intake, in one batch; ``{key: lead id}``.
 
-        A key another sync claimed meanwhile is skipped (unique index); when the batch
-        fails, rows are retried one by one so that one bad row does not stop the others.
+        A key another sync claimed meanwhile is skipped (unique index); a row the intake
+        refuses loses its claim and is logged as an error, without stopping the others.
         """
         if not pending:
             return {}
         claimed = self._claim(sheet, pending, started)
         pending = [row for row in pending if row[1] in claimed]
-        # no default_* keys of the caller's context (e.g. default_user_id) on the leads
-        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
-        try:
-            with self.env.cr.savepoint():
-                leads = Lead.create([values for _n, _k, values in pending])
-                leads.flush_recordset()
-            created = list(zip(pending, leads.ids, strict=True))
-        except CREATE_ERRORS:
-            created = []
-            for row in pending:
-                try:
-                    with self.env.cr.savepoint():
-                        lead = Lead.create(row[2])
-                        lead.flush_recordset()
-                    created.append((row, lead.id))
-                except CREATE_ERRORS as e:
-                    message = str(e.args[0]) if e.args else str(e)
-                    self._release(claimed[row[1]])
-                    log.append(
-                        self._log_vals(sheet, row[0], row[1], "error", started, message=message)
-                    )
-        self._link_leads([(claimed[row[1]], lead) for row, lead in created])
+        intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
+        received = intake._receive_batch(
+            [payload for _n, _k, payload in pending], "sheet", sheet.name, cache
+        )
+        created, refused = [], []
+        for (number, key, _payload), outcome in zip(pending, received, strict=True):
+            if outcome.lead:
+                created.append((key, claimed[key], outcome.lead.id))
+                continue
+            refused.append(claimed[key])
+            message = getattr(outcome.error, "message", None) or _error_text(outcome.error)
+            log.append(self._log_vals(sheet, number, key, "error", started, message=message))
+        self._release(refused)
+        self._link_leads([(row_id, lead_id) for _key, row_id, lead_id in created])
         sheet.invalidate_recordset(["row_ids", "imported_count"])
-        return {key: lead for (_number, key, _values), lead in created}
+        return {key: lead_id for key, _row_id, lead_id in created}
 
     @api.model
     def _claim(self, sheet, pending, started):
@@ -205,9 +189,12 @@ class LeadAllocationSheetRow(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _release(self, row_id):
-        """Drop the claim of a row whose lead could not be created."""
-        self.env.cr.execute(SQL("DELETE FROM lead_allocation_sheet_row WHERE id = %s", row_id))
+    def _release(self, row_ids):
+        """Drop the claims of the rows whose lead could not be created."""
+        if row_ids:
+            self.env.cr.execute(
+                SQL("DELETE FROM lead_allocation_sheet_row WHERE id = ANY(%s)", row_ids)
+            )
 
     @api.model
     def _link_leads(self, pairs):
@@ -260,3 +247,8 @@ class LeadAllocationSheetRow(models.Model):
             )
         )
         return {key: (row_id, message) for key, row_id, message in self.env.cr.fetchall()}
+
+
+def _error_text(error):
+    """The message of an error that refused a row's lead (Odoo's or the database's)."""
+    return str(error.args[0]) if error.args else str(error)

@@ -185,11 +185,11 @@ class TestSheets(LeadAllocationCase):
             original = Row._create_leads
             calls = []
 
-            def crash(rows, source, pending, started, log):
+            def crash(rows, source, pending, *args):
                 calls.extend(pending[:1])
                 if len(calls) == 2:
                     raise RuntimeError("worker killed")
-                return original(rows, source, pending, started, log)
+                return original(rows, source, pending, *args)
 
             # (not assertRaises: it would roll back the whole block)
             with patch.object(Row, "_create_leads", crash):

@@ -1,6 +1,6 @@
 import json
 
-from odoo.exceptions import ConcurrencyError
+from odoo.exceptions import AccessError, ConcurrencyError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -166,10 +166,11 @@ class TestWebhook(WebhookCase):
         """A second insert of a key raises ConcurrencyError (the request is replayed)."""
         payload = parse_lead_payload({"name": "Once", "external_id": "k-1"})
         Intake = self.env["lead.allocation.intake"].with_user(self.integration)
-        lead = Intake._create_lead(payload)
+        values = Intake._prepare_lead_values(payload, "webhook", "test")
+        lead = Intake._create([values])
         counts = self._counts()
-        with mute_logger("odoo.sql_db"), self.assertRaises(ConcurrencyError):
-            Intake._create_lead(payload)
+        with self.assertRaises(ConcurrencyError), Intake._savepoint({}):
+            Intake._create([values])
         self.assertEqual(self._counts(), counts)
         self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
 
@@ -184,6 +185,36 @@ class TestWebhook(WebhookCase):
         counts = self._counts()
         self.assertEqual(Intake._receive(other), (lead.sudo(), "conflict"))
         self.assertEqual(self._counts(), counts)
+
+    def test_receive_batch_refuses_items_alone(self):
+        """One refused item (by the checks or at its creation) leaves nothing behind and
+        does not stop the others, which keep their order."""
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+        payloads = [
+            parse_lead_payload(data)
+            for data in (
+                {"name": "A", "team_id": self.team.id},
+                {"name": "B", "user_id": 999999, "tag_names": ["Only B"]},
+                {"name": "C", "team_id": self.team.id, "external_id": "b-1"},
+            )
+        ]
+        received = Intake._receive_batch(payloads)
+        self.assertEqual([r.outcome for r in received], ["created", "refused", "created"])
+        self.assertEqual(received[1].error.code, "invalid_agent")
+        self.assertEqual([r.lead.name for r in received if r.lead], ["A", "C"])
+        self.assertEqual([r.outcome for r in Intake._receive_batch(payloads[2:])], ["replayed"])
+        # refused at creation: an Own Documents user may not give a lead to someone else
+        own = new_test_user(self.env, "la_own_batch", groups="sales_team.group_sale_salesman")
+        payloads = [
+            parse_lead_payload({"name": "Mine"}),
+            parse_lead_payload({"name": "Theirs", "user_id": self.senior.id, "tag_names": ["Y"]}),
+        ]
+        with mute_logger("odoo.addons.base.models.ir_rule"):
+            received = self.env["lead.allocation.intake"].with_user(own)._receive_batch(payloads)
+        self.assertEqual([r.outcome for r in received], ["created", "refused"])
+        self.assertIsInstance(received[1].error, AccessError)
+        self.assertEqual(received[0].lead.user_id, own)
+        self.assertFalse(self.env["crm.tag"].search([("name", "in", ("Only B", "Y"))]))
 
     def test_checks_query_count(self):
         """The checks done before creating a lead cost a fixed, small number of queries."""
