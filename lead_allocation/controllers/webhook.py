@@ -1,8 +1,16 @@
 """POST /lead_allocation/webhook: integrations create (and assign) leads over HTTP.
 
-Thin on purpose: authenticate → read the body → intake (validation, no Odoo) →
-``lead.allocation.intake`` (database checks and creation) → JSON response. The OpenAPI
-description is in ``static/openapi/webhook.json`` (served at ``.../openapi.json``).
+Thin on purpose: authenticate → read the body → ``parse_lead_payload`` (validation, no
+Odoo) → ``lead.allocation.intake._receive`` (database checks, idempotency, creation) →
+JSON response. The OpenAPI description is in ``static/openapi/webhook.json`` (served at
+``.../openapi.json``).
+
+Authentication: the route is ``auth="none"`` and checks the key itself with the same
+``res.users.apikeys._check_credentials(scope="rpc")`` that Odoo 19's ``auth="bearer"``
+uses. ``auth="bearer"`` itself is not used because it answers a missing or wrong key
+with werkzeug's HTML 401 before the route runs (not the documented JSON error with its
+``missing_api_key`` / ``invalid_api_key`` code), and without a key it accepts a browser
+session instead, while an integration must always send its own key.
 """
 
 import json
@@ -36,14 +44,11 @@ class LeadWebhookController(http.Controller):
         """Create a lead from a JSON object or a form post; see static/openapi/."""
         try:
             self._authenticate()
-            if not request.env["crm.lead"].has_access("create"):
-                raise IntakeError(
-                    "forbidden",
-                    "The integration user may not create leads.",
-                    status=403,
-                )
             payload = parse_lead_payload(self._read_body())
-            return self._handle(payload)
+            lead, outcome = request.env["lead.allocation.intake"]._receive(
+                payload, method="webhook", origin=request.env.user.display_name
+            )
+            return self._render(lead, outcome, payload)
         except IntakeError as error:
             return self._error_response(error)
         except AccessError as error:
@@ -74,6 +79,7 @@ class LeadWebhookController(http.Controller):
         if not uid:
             raise IntakeError("invalid_api_key", "Invalid API key.", status=401)
         request.update_env(user=uid)
+        request.env["lead.allocation.intake"]._check_can_create()
 
     def _read_body(self):
         """The body as a mapping of fields (JSON object or form post)."""
@@ -124,22 +130,14 @@ class LeadWebhookController(http.Controller):
             )
         return dict(data, external_id=key)
 
-    def _handle(self, payload):
-        Intake = request.env["lead.allocation.intake"]
-        lead, same_payload = Intake._find_existing_lead(payload)
-        if lead and not same_payload:
+    def _render(self, lead, outcome, payload):
+        if outcome == "conflict":
             raise IntakeError(
                 "idempotency_conflict",
                 "This idempotency key was already used with a different lead.",
                 "external_id",
                 status=409,
             )
-        status = 200
-        if not lead:
-            lead = Intake._create_lead(
-                payload, method="webhook", origin=request.env.user.display_name
-            )
-            status = 201
         # sudo: reports back only the id and salesperson of the lead this user created
         lead = lead.sudo()
         return request.make_json_response(
@@ -149,7 +147,7 @@ class LeadWebhookController(http.Controller):
                 "allocation_method": lead.allocation_method or "round_robin",
                 "ignored_fields": payload.ignored_fields,
             },
-            status=status,
+            status=201 if outcome == "created" else 200,
         )
 
     def _too_large(self):

@@ -1,10 +1,13 @@
 from . import (
     crm_lead,
     lead_allocation_intake,
+    lead_allocation_pool,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,
+    lead_allocation_sheet_sync,
     lead_allocation_state,
+    lead_isolation_mixin,
     mail_activity,
     mail_followers,
     mail_message,

@@ -1,11 +1,4 @@
-import functools
-import logging
-from collections import Counter, defaultdict
-
 from odoo import api, fields, models
-from odoo.fields import Domain
-
-_logger = logging.getLogger(__name__)
 
 ALLOCATION_METHODS = [
     ("round_robin", "Round Robin"),
@@ -70,7 +63,7 @@ class CrmLead(models.Model):
         Users limited to their own documents cannot create a colleague's lead (Odoo's
         record rules), and isolated Trusted Employees could not see it: theirs stay theirs.
         """
-        if not self._auto_allocation_enabled():
+        if not self.env["lead.allocation.pool"]._enabled():
             return False
         user = self.env.user
         return self.env.su or (
@@ -90,124 +83,18 @@ class CrmLead(models.Model):
         return f"{message} {self.allocation_reason}." if self.allocation_reason else message
 
     @api.model
-    def _auto_allocation_enabled(self):
-        # sudo: reading a setting
-        param = self.env["ir.config_parameter"].sudo().get_param
-        return bool(param("lead_allocation.auto_allocation_enabled"))
-
-    @api.model
     def _allocate_salespeople(self, vals_list):
-        """Give a salesperson to each create value that has none, in place.
-
-        Values are grouped by pool (company and sales team); each pool is locked, its
-        rotation advanced once per lead in the order of ``vals_list``, and its new state
-        stored, so a batch costs the same few queries as a single lead.
-        """
-        pools = defaultdict(list)
+        """Ask the pools (``lead.allocation.pool``) for the salesperson of each create
+        value that has none, in place; a salesperson given by the caller is kept."""
         default_user = self.env.context.get("default_user_id")
+        unassigned = []
         for vals in vals_list:
             if vals.get("user_id") or default_user:
                 vals.setdefault("allocation_method", "manual")
             else:
-                pools[self._allocation_pool(vals)].append(vals)
-        if not pools or not self._allocates_for_current_user():
-            return
-        State = self.env["lead.allocation.state"]
-        for (company_id, team_id), pool_vals in sorted(pools.items()):
-            members = self._get_allocation_members(company_id, team_id)
-            if not members:
-                _logger.info(
-                    "No salesperson in the rotation for company %s, team %s: "
-                    "%s lead(s) created unassigned",
-                    company_id,
-                    team_id,
-                    len(pool_vals),
-                )
-                continue
-            pool_key = f"{company_id}-{team_id}"
-            rotation = State._acquire(pool_key)
-            received_today = self._allocation_received_today(members)
-            # any change of the members' settings restarts the rotation, even one undone since
-            generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
-            for vals in pool_vals:
-                weights = {
-                    user.id: user.allocation_weight
-                    for user in members
-                    if not user.allocation_daily_cap
-                    or received_today[user.id] < user.allocation_daily_cap
-                }
-                if not weights:
-                    _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
-                    continue
-                user = members.browse(rotation.next(weights, generation))
-                received_today[user.id] += 1
-                vals.update(
-                    user_id=user.id,
-                    allocation_method="round_robin",
-                    allocation_reason=self.env._(
-                        "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
-                        user=user.name,
-                        weight=weights[user.id],
-                        total=sum(weights.values()),
-                    ),
-                )
-            State._store(pool_key, rotation)
-
-    @api.model
-    def _allocation_pool(self, vals):
-        context = self.env.context
-        team_id = vals.get("team_id") or context.get("default_team_id") or 0
-        company_id = vals.get("company_id") or context.get("default_company_id")
-        if not company_id and team_id:
-            company_id = self.env["crm.team"].browse(team_id).company_id.id
-        return (company_id or self.env.company.id, team_id)
-
-    @api.model
-    def _get_allocation_members(self, company_id, team_id):
-        """Users who may receive round-robin leads of this pool, weights fetched."""
-        domain = [
-            ("allocation_weight", ">", 0),
-            ("allocation_paused", "=", False),
-            ("share", "=", False),
-            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
-        ]
-        if team_id:
-            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
-        if company_id:
-            domain.append(("company_ids", "in", company_id))
-        # sudo: the pool is chosen by the system, whoever creates the lead
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search_fetch(
-                domain,
-                ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
-            )
-        )
-
-    @api.model
-    def _allocation_received_today(self, members):
-        """Round-robin leads each capped member received since midnight (UTC)."""
-        received = Counter()
-        capped = members.filtered("allocation_daily_cap")
-        if capped:
-            midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            # sudo: counting leads to apply the cap, whoever creates the lead
-            groups = (
-                self.sudo()
-                .with_context(active_test=False)
-                ._read_group(
-                    [
-                        ("user_id", "in", capped.ids),
-                        ("allocation_method", "=", "round_robin"),
-                        ("create_date", ">=", midnight),
-                    ],
-                    ["user_id"],
-                    ["__count"],
-                )
-            )
-            received.update({user.id: count for user, count in groups})
-        return received
+                unassigned.append(vals)
+        if unassigned and self._allocates_for_current_user():
+            self.env["lead.allocation.pool"]._assign(unassigned)
 
     # ------------------------------------------------------------------
     # Lead isolation: Trusted Employees see only the leads assigned to them
@@ -222,7 +109,7 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         former = {}
-        if "user_id" in vals and self.env["res.config.settings"]._lead_isolation_active():
+        if "user_id" in vals and self.env["res.users"]._lead_isolation_enabled():
             former = {lead.id: lead.user_id for lead in self}
         res = super().write(vals)
         if former:
@@ -256,7 +143,7 @@ class CrmLead(models.Model):
         """Never notify an isolated user of a lead that is not theirs (a follower since
         before they got the role, a mention, an activity on it), by e-mail or inbox."""
         recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
-        if len(self) != 1 or not self.env["res.config.settings"]._lead_isolation_active():
+        if len(self) != 1 or not self.env["res.users"]._lead_isolation_enabled():
             return recipients
         # sudo: checking the roles of the recipients, whoever posts
         Users = self.env["res.users"].sudo()
@@ -267,44 +154,3 @@ class CrmLead(models.Model):
             or recipient["uid"] == self.user_id.id
             or not Users.browse(recipient["uid"])._is_lead_isolated()
         ]
-
-    @api.model
-    def _lead_isolation_domain(self, model_field="res_model"):
-        """For an isolated user, the domain keeping the records attached (by ``model_field``
-        and ``res_id``) to something else than a lead or to a lead they may read; None
-        for everybody else.
-        """
-        if self.env.su or not self.env.user._is_lead_isolated():
-            return None
-        leads = self.with_context(active_test=False)._search([])
-        return Domain(model_field, "!=", self._name) | Domain("res_id", "in", leads)
-
-    @api.model
-    def _lead_isolation_check_access(self, records, operation, result, model_field):
-        """Add to ``result`` (of ``records._check_access``) the records of unreadable leads."""
-        if operation == "create":  # creating needs access to the lead already
-            return result
-        allowed = records - result[0] if result else records
-        forbidden = self._lead_isolation_forbidden(allowed, model_field)
-        if not forbidden:
-            return result
-        if result:
-            return result[0] | forbidden, result[1]
-        return forbidden, functools.partial(
-            self.env["ir.rule"]._make_access_error, operation, forbidden
-        )
-
-    @api.model
-    def _lead_isolation_forbidden(self, records, model_field="res_model"):
-        """The subset of ``records`` attached to leads that the isolated user may not read."""
-        if self.env.su or not any(records._ids) or not self.env.user._is_lead_isolated():
-            return records.browse()
-        # sudo: reading to which lead each record is attached, checked right below
-        on_leads = records.sudo().filtered(
-            lambda record: record[model_field] == self._name and record.res_id
-        )
-        lead_ids = set(on_leads.mapped("res_id"))
-        readable = set(
-            self.with_context(active_test=False).search([("id", "in", list(lead_ids))]).ids
-        )
-        return records.browse(record.id for record in on_leads if record.res_id not in readable)

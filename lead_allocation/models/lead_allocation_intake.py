@@ -1,9 +1,11 @@
 import logging
+from contextlib import contextmanager
+from typing import NamedTuple
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, models
-from odoo.exceptions import ConcurrencyError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tools import mute_logger
 from odoo.tools.misc import clean_context
 
@@ -12,6 +14,17 @@ from ..intake import IntakeError
 _logger = logging.getLogger(__name__)
 
 UTM_MODELS = {"source": "utm.source", "medium": "utm.medium", "campaign": "utm.campaign"}
+# What may refuse one lead at its creation (access, bad value, constraint); the others of
+# its batch are created all the same.
+CREATE_ERRORS = (UserError, ValueError, pg_errors.IntegrityError, pg_errors.DataError)
+
+
+class Received(NamedTuple):
+    """What ``lead.allocation.intake`` did with one payload."""
+
+    lead: object  # crm.lead record, None when refused
+    outcome: str  # "created", "replayed", "conflict" or "refused"
+    error: Exception | None = None
 
 
 class LeadAllocationIntake(models.AbstractModel):
@@ -74,21 +87,141 @@ class LeadAllocationIntake(models.AbstractModel):
         return (team and team.company_id) or self.env.company
 
     @api.model
-    def _prepare_lead_values(self, payload, company=None):
-        """``crm.lead`` create values for ``payload`` (a LeadPayload), without salesperson.
+    def _receive(self, payload, method="webhook", origin=None):
+        """Turn ``payload`` (a LeadPayload) into a lead as the current user (the webhook);
+        ``_receive_batch`` of one payload, its refusal raised.
 
-        Tags and UTM records (source, medium, campaign) are found by name, case
-        insensitively, or created. Call it after the checks and inside a savepoint: it may
-        create tags and UTM records. ``company`` is accepted for symmetry with the checks
-        (tags and UTM records are shared by all companies).
+        Returns ``(lead, outcome)``, outcome ``"created"``, ``"replayed"`` or
+        ``"conflict"``. Raises IntakeError (422) for a bad team or agent, AccessError when
+        the user may not create the lead, ConcurrencyError on a parallel insert of the
+        same key (the request is then replayed and finds the first lead).
         """
-        values = dict(payload.values)
+        received = self._receive_batch([payload], method, origin)[0]
+        if received.error:
+            raise received.error
+        return received.lead, received.outcome
+
+    @api.model
+    def _receive_batch(self, payloads, method="webhook", origin=None, cache=None):
+        """The one entry point of the intake: turn ``payloads`` (LeadPayloads) into leads
+        as the current user, in one ``crm.lead.create`` (one round-robin decision per pool
+        for the whole batch, in order). Returns one ``Received`` per payload, in order:
+
+        - ``created``: the new lead;
+        - ``replayed``: the current user already sent ``payload.external_id`` with the
+          same data: the lead of then, nothing created;
+        - ``conflict``: it sent that key with other data: that lead, nothing created;
+        - ``refused``: ``error`` says why (IntakeError, or the error of its creation);
+          nothing of it is left behind, and the others are created all the same.
+
+        ``cache`` keeps teams, agents, tags and UTM records across calls (an import). A
+        parallel insert of the same key raises ConcurrencyError (the request is replayed).
+        """
+        origin = origin or self.env.user.display_name
+        cache = {} if cache is None else cache
+        results, todo = [None] * len(payloads), []
+        for index, payload in enumerate(payloads):
+            lead, same_payload = self._find_existing_lead(payload)
+            if lead:
+                results[index] = Received(lead, "replayed" if same_payload else "conflict")
+            else:
+                todo.append(index)
+        batch = []
+        try:  # all at once
+            with self._savepoint(cache):
+                for index in todo:
+                    try:  # the checks come first: a refused payload created nothing
+                        values = self._prepare_lead_values(payloads[index], method, origin, cache)
+                        batch.append((index, values))
+                    except IntakeError as error:
+                        results[index] = Received(None, "refused", error)
+                leads = self._create([values for _index, values in batch]) if batch else []
+            for (index, _values), lead in zip(batch, leads, strict=True):
+                results[index] = Received(lead, "created")
+        except CREATE_ERRORS as error:
+            if len(batch) == 1:
+                results[batch[0][0]] = Received(None, "refused", error)
+            else:  # one by one, each in its savepoint
+                for index, _values in batch:
+                    results[index] = self._receive_one(payloads[index], method, origin, cache)
+        return results
+
+    @api.model
+    def _receive_one(self, payload, method, origin, cache):
+        """``Received`` of one payload created alone (after its batch failed)."""
+        try:
+            with self._savepoint(cache):
+                values = self._prepare_lead_values(payload, method, origin, cache)
+                return Received(self._create([values]), "created")
+        except (IntakeError, *CREATE_ERRORS) as error:
+            return Received(None, "refused", error)
+
+    @api.model
+    def _check_can_create(self):
+        """IntakeError (403) unless the current user may create leads at all."""
+        if not self.env["crm.lead"].has_access("create"):
+            raise IntakeError(
+                "forbidden", self.env._("The integration user may not create leads."), status=403
+            )
+
+    @api.model
+    def _prepare_lead_values(self, payload, method, origin, cache=None):
+        """``crm.lead`` create values for ``payload`` (a LeadPayload), checked.
+
+        The team and the agent are checked (IntakeError 422); the agent, when named, wins
+        over weights and pauses: ``allocation_method`` is ``method`` ("webhook" or
+        "sheet") and the chatter names ``origin``; without one the round robin chooses.
+        Tags and UTM records (source, medium, campaign) are found by name, case
+        insensitively, or created, after the checks. ``cache`` (a dict) keeps
+        the teams, agents, tags and UTM records looked up across calls (an import).
+        """
+        cache = {} if cache is None else cache
+        team = agent = None
         if payload.team_id:
-            values["team_id"] = payload.team_id
-        if payload.tag_names:
-            values["tag_ids"] = [(6, 0, self._find_or_create_tags(payload.tag_names).ids)]
+            team = self._cached(cache, ("team", payload.team_id), self._check_team)
+        if payload.user_id:
+            company = self._lead_company(team)
+            agent = self._cached(cache, ("agent", payload.user_id, company), self._check_agent)
+        # checked: from here on tags and UTM records may be created
+        extra = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
+        values = dict(self._cached(cache, extra, self._prepare_extra_values))
+        values.update(payload.values)
+        if team:
+            values["team_id"] = team.id
+        if agent:
+            values.update(
+                user_id=agent.id,
+                allocation_method=method,
+                allocation_reason=self._allocation_reason(agent, method, origin),
+            )
+        if payload.external_id:
+            values.update(
+                intake_integration_id=self.env.uid,
+                intake_external_id=payload.external_id,
+                intake_payload_hash=payload.fingerprint(),
+            )
+        return values
+
+    @api.model
+    def _cached(self, cache, key, compute):
+        """``compute(*key[1:])`` once per ``key``; IntakeErrors are remembered too."""
+        if key not in cache:
+            try:
+                cache[key] = compute(*key[1:])
+            except IntakeError as error:
+                cache[key] = error
+        if isinstance(cache[key], IntakeError):
+            raise cache[key]
+        return cache[key]
+
+    @api.model
+    def _prepare_extra_values(self, tag_names, utm_items):
+        """The tag and UTM values of a payload, records found or created by name."""
+        values = {}
+        if tag_names:
+            values["tag_ids"] = [(6, 0, self._find_or_create_tags(tag_names).ids)]
         utm_mixin = self.env["utm.mixin"]
-        for key, name in payload.utm.items():
+        for key, name in utm_items:
             record = utm_mixin._find_or_create_record(UTM_MODELS[key], name)
             values[f"{key}_id"] = record.id
         return values
@@ -130,54 +263,35 @@ class LeadAllocationIntake(models.AbstractModel):
         return lead, lead.intake_payload_hash == payload.fingerprint()
 
     @api.model
-    def _create_lead(self, payload, method="webhook", origin=None):
-        """Create the lead of ``payload`` (a LeadPayload) as the current user and return it.
-
-        - With ``payload.user_id`` the agent is checked (IntakeError 422) and wins over
-          weights and pauses: ``allocation_method`` is ``method`` ("webhook" or "sheet")
-          and the chatter names ``origin`` (default: the current user's name).
-        - Without it, the round robin chooses (no ``default_user_id`` from the context).
-        - With ``payload.external_id`` the key is stored for the current user; a unique
-          index makes a second lead with the same key impossible, and a parallel insert
-          of the same key raises ConcurrencyError so that the request is replayed and
-          finds the first lead with ``_find_existing_lead``.
-
-        Everything is checked before anything is written, and the writes run in a
-        savepoint: a failure leaves no lead, tag or UTM record behind. Raises IntakeError
-        (422) for a bad team or agent and AccessError when the user may not create it.
-        """
-        origin = origin or self.env.user.display_name
-        team = self._check_team(payload.team_id) if payload.team_id else None
-        company = self._lead_company(team)
-        agent = self._check_agent(payload.user_id, company) if payload.user_id else None
-        # no default_* keys of the caller (default_user_id would bypass the round robin)
+    def _create(self, values_list):
+        """The leads of ``values_list``, created as the current user without the
+        ``default_*`` keys of the caller's context (``default_user_id`` would bypass the
+        round robin)."""
         Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
-        Lead.check_access("create")
+        leads = Lead.create(values_list)
+        leads.flush_recordset()
+        return leads
+
+    @contextmanager
+    def _savepoint(self, cache):
+        """A savepoint; when it rolls back, the records it created leave ``cache`` too.
+
+        A unique violation (the same idempotency key, tag or UTM name committed by a
+        parallel request) is expected under parallel retries: kept out of the error log
+        and raised as ConcurrencyError, so that the request is replayed and then finds
+        that record.
+        """
+        known = set(cache)
         try:
-            # a unique violation here is expected under parallel retries and handled below:
-            # keep it out of the error log
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                values = self._prepare_lead_values(payload, company)
-                if agent:
-                    values.update(
-                        user_id=agent.id,
-                        allocation_method=method,
-                        allocation_reason=self._allocation_reason(agent, method, origin),
-                    )
-                if payload.external_id:
-                    values.update(
-                        intake_integration_id=self.env.uid,
-                        intake_external_id=payload.external_id,
-                        intake_payload_hash=payload.fingerprint(),
-                    )
-                lead = Lead.create(values)
-                lead.flush_recordset()
+                yield
         except pg_errors.UniqueViolation as error:
-            # a parallel request committed the same key (or the same new tag or UTM
-            # name) first: replay the request, which will then see its record
             _logger.info("Lead intake: parallel insert (%s), replaying", error.diag.constraint_name)
             raise ConcurrencyError(str(error)) from error
-        return lead
+        except Exception:
+            for key in set(cache) - known:
+                del cache[key]
+            raise
 
     @api.model
     def _allocation_reason(self, agent, method, origin):

@@ -1,22 +1,12 @@
-import logging
 from datetime import timedelta
 
-from psycopg2 import errors as pg_errors
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
-from odoo.tools.misc import clean_context
+from odoo.exceptions import ValidationError
 
-from ..intake import IntakeError, LeadPayload, parse_lead_payload
-from ..sheets import SheetClient, SheetError, map_row, parse_service_account, row_key
-from ..sheets.rows import ROW_ID_FIELD, normalize_header, suggest_mapping
-
-_logger = logging.getLogger(__name__)
+from ..sheets import SheetClient, SheetError, parse_service_account
+from ..sheets.rows import normalize_header, suggest_mapping
 
 SYNC_STATES = [("ok", "Done"), ("partial", "Done with errors"), ("failed", "Failed")]
-# First key of the advisory locks that keep two syncs of one source apart.
-SYNC_LOCK_NAMESPACE = 0x5EE7
 
 
 class LeadAllocationSheet(models.Model):
@@ -173,81 +163,20 @@ class LeadAllocationSheet(models.Model):
             lambda sheet: not sheet.last_sync_date
             or sheet.last_sync_date + timedelta(minutes=sheet.interval_minutes) <= now
         )
-        self._commit_progress(0, remaining=len(due))
+        Sync = self.env["lead.allocation.sheet.sync"]
+        Sync._commit_progress(0, remaining=len(due))
         for sheet in due:
             sheet._sync()  # None (skipped) when a "Sync now" of it is running
-            if self._commit_progress(1) <= 0:
+            if Sync._commit_progress(1) <= 0:
                 break
 
     # -- sync ------------------------------------------------------------------
     def _sync(self):
-        """Import the new rows of the sheet; log every row's outcome on the source.
+        """Import the new rows of the sheet (see ``lead.allocation.sheet.sync``).
 
         Returns the outcome counts, or None when another sync of the source is running.
         """
-        self.ensure_one()
-        if not self._try_lock():
-            return None
-        started = fields.Datetime.now()
-        self.sync_count += 1
-        totals = {"imported": 0, "duplicate": 0, "error": 0, "skipped": 0}
-        state, message = "ok", ""
-        cache = {}  # agents, tags and UTM records, looked up once per sync
-        try:
-            sheet = self._open_worksheet()
-            headers = sheet.headers(self.header_row)
-            columns, missing = self._resolve_columns(headers)
-            if not columns:
-                raise SheetError(self.env._("No column of the sheet is mapped to a lead field."))
-            for chunk in sheet.iter_chunks(self.header_row + 1, self._sync_chunk_size):
-                with self.env.cr.savepoint():
-                    counts = self._import_rows(chunk, columns, started, cache)
-                    for outcome, count in counts.items():
-                        totals[outcome] += count
-                if self._commit_progress(0) <= 0 or not self._try_lock():
-                    state = "partial"
-                    message = self.env._("Stopped before the end; continues on the next run.")
-                    break
-            if missing:
-                message += " " + self.env._(
-                    "Columns not found in the sheet: %(headers)s.", headers=", ".join(missing)
-                )
-        except SheetError as error:
-            state, message = "failed", error.message
-            _logger.warning("Google Sheet %s (%s): %s", self.name, self.id, error.message)
-        if state == "ok" and totals["error"]:
-            state = "partial"
-        summary = self.env._(
-            "%(imported)s imported, %(duplicate)s duplicate(s), %(error)s error(s), "
-            "%(skipped)s already imported.",
-            **totals,
-        )
-        self.write(
-            {
-                "last_sync_date": started,
-                "last_sync_state": state,
-                "last_sync_message": (summary + " " + message).strip(),
-            }
-        )
-        return totals
-
-    def _try_lock(self):
-        """Take the source's sync lock until the end of the transaction, if free.
-
-        The rows' unique index already prevents double imports; the lock spares a
-        parallel sync (the cron and "Sync now") the work and the conflicting writes.
-        Re-taken after each commit of the cron.
-        """
-        self.env.cr.execute(
-            SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_NAMESPACE, self.id)
-        )
-        return self.env.cr.fetchone()[0]
-
-    def _commit_progress(self, processed, remaining=None):
-        """Commit the work done when running as the cron; time left for the cron run."""
-        if not self.env.context.get("cron_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+        return self.env["lead.allocation.sheet.sync"]._run(self)
 
     def _open_worksheet(self):
         # sudo: the key is readable by administrators only; it is used, never shown
@@ -277,218 +206,6 @@ class LeadAllocationSheet(models.Model):
         ]
         self.env["lead.allocation.sheet.column"].create(new)
         return sum(1 for vals in new if vals["field_name"])
-
-    def _resolve_columns(self, headers):
-        """``([(column index, field)], [missing headers])`` for the mapped columns.
-
-        Columns are found by header, so moving a column in the sheet needs no change
-        here. Without any mapping yet, the suggestions are saved first.
-        """
-        if not self.column_ids:
-            self._add_suggested_columns(headers)
-        positions = {}
-        for index, header in enumerate(headers):
-            positions.setdefault(normalize_header(header), index)
-        columns, missing = [], []
-        for column in self.column_ids.filtered("field_name"):
-            index = positions.get(normalize_header(column.header))
-            if index is None:
-                missing.append(column.header)
-            else:
-                columns.append((index, column.field_name))
-        return columns, missing
-
-    def _import_rows(self, chunk, columns, started, cache):
-        """Import one chunk of ``(row number, cells)``; return the outcome counts."""
-        Row = self.env["lead.allocation.sheet.row"]
-        counts = {"imported": 0, "duplicate": 0, "error": 0, "skipped": 0}
-        rows = []
-        for number, cells in chunk:
-            data = map_row(cells, columns)
-            key = row_key(data)
-            if key:
-                rows.append((number, key, data))
-        if not rows:
-            return counts
-        Row.flush_model()
-        self.env.cr.execute(
-            SQL(
-                "SELECT key, sync_number, row_number, lead_id FROM lead_allocation_sheet_row"
-                " WHERE sheet_id = %s AND state = 'imported' AND key = ANY(%s)",
-                self.id,
-                [key for _n, key, _d in rows],
-            )
-        )
-        imported = {key: rest for key, *rest in self.env.cr.fetchall()}
-        log, pending, seen = [], [], {}
-        for number, key, data in rows:
-            earlier = seen.get(key) or (
-                imported[key][1:]
-                if key in imported and imported[key][0] == self.sync_count
-                else None
-            )
-            if earlier:
-                log.append(self._log_vals(number, key, "duplicate", started, *earlier))
-                continue
-            if key in imported:
-                counts["skipped"] += 1
-                continue
-            seen[key] = (number, None)
-            try:
-                pending.append((number, key, self._prepare_row_lead(data, cache)))
-            except IntakeError as error:
-                log.append(self._log_vals(number, key, "error", started, message=error.message))
-        created = self._create_row_leads(pending, started, log)
-        counts["imported"] = len(created)
-        for vals in log:
-            if vals["state"] == "duplicate" and not vals["lead_id"]:
-                vals["lead_id"] = created.get(vals["key"])
-            counts[vals["state"]] += 1
-        self._write_log(log)
-        return counts
-
-    def _log_vals(self, number, key, state, started, earlier_row=None, lead_id=None, message=""):
-        if state == "duplicate":
-            message = self.env._("Same row as row %(row)s.", row=earlier_row)
-        return {
-            "sheet_id": self.id,
-            "key": key,
-            "state": state,
-            "row_number": number,
-            "lead_id": lead_id,
-            "message": message,
-            "date": started,
-            "sync_number": self.sync_count,
-        }
-
-    def _prepare_row_lead(self, data, cache):
-        """``crm.lead`` create values of one mapped row, checked like a webhook payload."""
-        data = dict(data, source=self.name)
-        data.pop(ROW_ID_FIELD, None)
-        payload = parse_lead_payload(data)
-        intake = self.env["lead.allocation.intake"].with_company(self.company_id)
-        company = self.team_id.company_id or self.company_id
-        # Tags and UTM records are found (or created) once per distinct combination:
-        # ``_prepare_lead_values`` returns the payload's text values plus their ids.
-        extra_key = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
-        if extra_key not in cache:
-            extra = LeadPayload(tag_names=payload.tag_names, utm=payload.utm)
-            cache[extra_key] = intake._prepare_lead_values(extra, company)
-        values = dict(cache[extra_key], **payload.values)
-        if self.team_id:
-            values["team_id"] = self.team_id.id
-        if payload.user_id:
-            agent_key = ("agent", payload.user_id)
-            if agent_key not in cache:
-                try:
-                    cache[agent_key] = intake._check_agent(payload.user_id, company)
-                except IntakeError as error:
-                    cache[agent_key] = error
-            agent = cache[agent_key]
-            if isinstance(agent, IntakeError):
-                raise agent
-            values.update(
-                user_id=agent.id,
-                allocation_method="sheet",
-                allocation_reason=intake._allocation_reason(agent, "sheet", self.name),
-            )
-        return values
-
-    def _create_row_leads(self, pending, started, log):
-        """Claim the row keys, then create the leads of the rows claimed, in one batch.
-
-        Returns ``{key: lead id}``. A key another sync claimed meanwhile is
-        skipped (unique index); when the batch fails, rows are retried one by one so that
-        one bad row does not stop the others.
-        """
-        if not pending:
-            return {}
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO lead_allocation_sheet_row
-                       (sheet_id, key, state, row_number, date, sync_number)
-                SELECT %s, v.key, 'imported', v.number, %s, %s
-                  FROM unnest(%s::varchar[], %s::int[]) AS v(key, number)
-                ON CONFLICT (sheet_id, key) WHERE state = 'imported' DO NOTHING
-                RETURNING key, id
-                """,
-                self.id,
-                started,
-                self.sync_count,
-                [key for _n, key, _v in pending],
-                [number for number, _k, _v in pending],
-            )
-        )
-        claimed = dict(cr.fetchall())
-        pending = [row for row in pending if row[1] in claimed]
-        # no default_* keys of the caller's context (e.g. default_user_id) on the leads
-        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
-        try:
-            with cr.savepoint():
-                leads = Lead.create([values for _n, _k, values in pending])
-                leads.flush_recordset()
-            created = list(zip(pending, leads.ids, strict=True))
-        except (UserError, ValueError, pg_errors.IntegrityError, pg_errors.DataError):
-            created = []
-            for row in pending:
-                try:
-                    with cr.savepoint():
-                        lead = Lead.create(row[2])
-                        lead.flush_recordset()
-                    created.append((row, lead.id))
-                except (UserError, ValueError, pg_errors.IntegrityError, pg_errors.DataError) as e:
-                    message = str(e.args[0]) if e.args else str(e)
-                    cr.execute(
-                        SQL("DELETE FROM lead_allocation_sheet_row WHERE id = %s", claimed[row[1]])
-                    )
-                    log.append(self._log_vals(row[0], row[1], "error", started, message=message))
-        if created:
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE lead_allocation_sheet_row r SET lead_id = v.lead_id
-                      FROM unnest(%s::int[], %s::int[]) AS v(id, lead_id)
-                     WHERE r.id = v.id
-                    """,
-                    [claimed[row[1]] for row, _lead in created],
-                    [lead for _row, lead in created],
-                )
-            )
-        self.env["lead.allocation.sheet.row"].invalidate_model()
-        self.invalidate_recordset(["row_ids", "imported_count"])
-        return {key: lead for (_number, key, _values), lead in created}
-
-    def _write_log(self, log):
-        """Store the duplicate and error lines; an error already logged with the same
-        message for the same row key is only dated again."""
-        if not log:
-            return
-        Row = self.env["lead.allocation.sheet.row"]
-        errors = [vals for vals in log if vals["state"] == "error"]
-        if errors:
-            Row.flush_model()
-            self.env.cr.execute(
-                SQL(
-                    "SELECT DISTINCT ON (key) key, id, message FROM lead_allocation_sheet_row"
-                    " WHERE sheet_id = %s AND state = 'error' AND key = ANY(%s)"
-                    " ORDER BY key, id DESC",
-                    self.id,
-                    [vals["key"] for vals in errors],
-                )
-            )
-            logged = {key: (row_id, message) for key, row_id, message in self.env.cr.fetchall()}
-            repeated = Row
-            for vals in errors:
-                row_id, message = logged.get(vals["key"], (None, None))
-                if message == vals["message"]:
-                    repeated |= Row.browse(row_id)
-                    log.remove(vals)
-            # sudo: the log is written by the sync, whoever started it
-            repeated.sudo().write({"date": errors[0]["date"]})
-        # sudo: the log is written by the sync, whoever started it
-        Row.sudo().create(log)
 
     def _notify(self, title, message, kind, reload=False):
         action = {

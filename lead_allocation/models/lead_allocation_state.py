@@ -16,10 +16,10 @@ LOCK_NAMESPACE = 0x1EAD
 
 
 class LeadAllocationState(models.Model):
-    """Rotation state of the allocation pools, shared by every worker.
+    """Storage of the rotation of the allocation pools (``lead.allocation.pool``), shared
+    by every worker.
 
-    A pool is the set of salespeople one lead can go to (a sales team, or everybody, in
-    one company). The newest row of a pool is its live state; rows are only ever
+    The newest row of a pool is its live state; rows are only ever
     inserted, so parallel transactions never update the same row (no serialization
     failure, no replayed request). Allocations to one pool are serialized by a
     transaction-level advisory lock, and the newest committed row is read through a
@@ -45,8 +45,15 @@ class LeadAllocationState(models.Model):
     @api.model
     def _acquire(self, pool_key):
         """Lock the pool until the end of the transaction and return its rotation."""
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+        )
+        return self._read(pool_key)
+
+    @api.model
+    def _read(self, pool_key):
+        """The pool's rotation as the last allocation left it; neither locks nor stores."""
         cr = self.env.cr
-        cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key)))
         # The newest row this transaction sees, and whether a row exists that it cannot
         # see: the id sequence is not transactional, so an id above the highest visible
         # one means a row committed after this transaction's snapshot (or rolled back).

@@ -1,22 +1,16 @@
 from odoo import api, models
-from odoo.fields import Domain
 
 
 class MailFollowers(models.Model):
     """Lead isolation: the followers of a lead are visible only to who may read the lead."""
 
-    _inherit = "mail.followers"
+    _name = "mail.followers"
+    _inherit = ["mail.followers", "lead.isolation.mixin"]
 
     @api.model
-    def _search(self, domain, offset=0, limit=None, order=None, *, bypass_access=False, **kwargs):
-        if not bypass_access:
-            isolation = self.env["crm.lead"]._lead_isolation_domain("res_model")
-            if isolation is not None:
-                domain = isolation & Domain(domain)
-        return super()._search(domain, offset, limit, order, bypass_access=bypass_access, **kwargs)
+    def _search(self, domain, *args, bypass_access=False, **kwargs):
+        domain = domain if bypass_access else self._lead_isolation_filter(domain)
+        return super()._search(domain, *args, bypass_access=bypass_access, **kwargs)
 
     def _check_access(self, operation):
-        result = super()._check_access(operation)
-        return self.env["crm.lead"]._lead_isolation_check_access(
-            self, operation, result, "res_model"
-        )
+        return self._lead_isolation_check(operation, super()._check_access(operation))

@@ -1,21 +1,18 @@
 from odoo import api, models
-from odoo.fields import Domain
 
 
 class MailMessage(models.Model):
     """Lead isolation: the messages of a lead are visible only to who may read the lead,
     even to their author or recipients (e.g. its former salesperson)."""
 
-    _inherit = "mail.message"
+    _name = "mail.message"
+    _inherit = ["mail.message", "lead.isolation.mixin"]
+    _lead_isolation_model_field = "model"
 
     @api.model
-    def _search(self, domain, offset=0, limit=None, order=None, *, bypass_access=False, **kwargs):
-        if not bypass_access:
-            isolation = self.env["crm.lead"]._lead_isolation_domain("model")
-            if isolation is not None:
-                domain = isolation & Domain(domain)
-        return super()._search(domain, offset, limit, order, bypass_access=bypass_access, **kwargs)
+    def _search(self, domain, *args, bypass_access=False, **kwargs):
+        domain = domain if bypass_access else self._lead_isolation_filter(domain)
+        return super()._search(domain, *args, bypass_access=bypass_access, **kwargs)
 
     def _check_access(self, operation):
-        result = super()._check_access(operation)
-        return self.env["crm.lead"]._lead_isolation_check_access(self, operation, result, "model")
+        return self._lead_isolation_check(operation, super()._check_access(operation))

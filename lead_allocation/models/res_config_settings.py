@@ -1,6 +1,7 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 
-ISOLATION_RULE = "lead_allocation.crm_lead_rule_trusted_employee"
+from .res_users import ISOLATION_RULE
+
 # Every record rule that the isolation switch turns on and off, the lead rule first.
 ISOLATION_RULES = (ISOLATION_RULE, "lead_allocation.crm_activity_report_rule_trusted_employee")
 
@@ -23,13 +24,13 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         res = super().get_values()
-        res["lead_isolation_enabled"] = self._lead_isolation_active()
+        res["lead_isolation_enabled"] = self.env["res.users"]._lead_isolation_enabled()
         return res
 
     def set_values(self):
         res = super().set_values()
         enabled = self.lead_isolation_enabled
-        if enabled != self._lead_isolation_active():
+        if enabled != self.env["res.users"]._lead_isolation_enabled():
             # sudo: the isolation switch is the active flag of our record rules; writing
             # a rule clears the rule caches and signals every other worker to do the same
             rules = (
@@ -41,12 +42,3 @@ class ResConfigSettings(models.TransientModel):
             if enabled:
                 self.env["crm.lead"]._lead_isolation_unsubscribe()
         return res
-
-    @api.model
-    @tools.ormcache()
-    def _lead_isolation_active(self):
-        """Whether the isolation rule is active. Cached in the registry: writing a rule
-        clears this cache in every worker, like the rule caches themselves."""
-        # sudo: reading whether a rule is active reveals nothing
-        rule = self.env.ref(ISOLATION_RULE, raise_if_not_found=False)
-        return bool(rule and rule.sudo().active)

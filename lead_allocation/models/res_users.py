@@ -1,10 +1,12 @@
 from collections import Counter
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 # Fields a Sales Administrator may edit on any user from the Lead Allocations page.
 ALLOCATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+# The record rule that lead isolation turns on and off (see res.config.settings).
+ISOLATION_RULE = "lead_allocation.crm_lead_rule_trusted_employee"
 
 
 class ResUsers(models.Model):
@@ -135,5 +137,15 @@ class ResUsers(models.Model):
         return (
             self.has_group("lead_allocation.group_trusted_employee")
             and not self.has_group("sales_team.group_sale_manager")
-            and self.env["res.config.settings"]._lead_isolation_active()
+            and self._lead_isolation_enabled()
         )
+
+    @api.model
+    @tools.ormcache()
+    def _lead_isolation_enabled(self):
+        """Whether "Isolate assigned leads from standard users" is on: the isolation rule
+        is active. Cached in the registry: writing a rule clears this cache in every
+        worker, like the rule caches themselves."""
+        # sudo: reading whether a rule is active reveals nothing
+        rule = self.env.ref(ISOLATION_RULE, raise_if_not_found=False)
+        return bool(rule and rule.sudo().active)

@@ -1,1 +1,11 @@
-from . import test_allocation, test_install, test_isolation, test_sheets, test_tours, test_webhook
+from . import (
+    test_allocation,
+    test_allocation_pool,
+    test_concurrency,
+    test_install,
+    test_isolation,
+    test_isolation_probes,
+    test_sheets,
+    test_tours,
+    test_webhook,
+)

@@ -1,18 +1,13 @@
-import threading
 from collections import Counter
 from fractions import Fraction
 from unittest.mock import patch
 
-from psycopg2 import errors as pg_errors
-
-from odoo import Command, api, sql_db
+from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.orm.environments import Transaction
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tests import Form, new_test_user, tagged
 
 from ..allocation import Rotation
-from ..models import crm_lead as crm_lead_module
+from ..models import lead_allocation_pool as pool_module
 from .common import LeadAllocationCase
 
 
@@ -29,13 +24,6 @@ def assert_fair(case, weights, sequence):
 
 @tagged("post_install", "-at_install")
 class TestAllocation(LeadAllocationCase):
-    def _weights(self, users=None):
-        return {user.id: user.allocation_weight for user in users or self.salespeople}
-
-    def _create(self, count=1, **vals):
-        Lead = self.env["crm.lead"]
-        return Lead.concat(*[Lead.create({"name": f"Lead {i}", **vals}) for i in range(count)])
-
     def test_weights_give_proportional_shares(self):
         leads = self._create(20)
         counts = Counter(lead.user_id.id for lead in leads)
@@ -206,7 +194,7 @@ class TestAllocation(LeadAllocationCase):
 
     def test_nobody_eligible_creates_unassigned(self):
         self.salespeople.allocation_weight = 0
-        with patch.object(crm_lead_module._logger, "info") as log_info:
+        with patch.object(pool_module._logger, "info") as log_info:
             lead = self._create(1)
         self.assertFalse(lead.user_id)
         self.assertFalse(lead.allocation_method)
@@ -289,127 +277,3 @@ class TestAllocation(LeadAllocationCase):
             {g["allocation_method"]: g["__count"] for g in groups},
             {"round_robin": 3, "manual": 1},
         )
-
-    # SQL cost ------------------------------------------------------------------------
-
-    def _queries(self, vals_list):
-        """Queries of one create call, caches cleared (the same state for every call)."""
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.cr.sql_log_count
-        self.env["crm.lead"].create(vals_list)
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
-
-    def test_query_cost_per_lead(self):
-        """Allocation adds a fixed number of queries per create call, not per lead."""
-        # The baseline gives the same salespeople explicitly, in the rotation's order, so
-        # that followers and notifications cost the same on both sides.
-        self.salespeople.allocation_weight = 1
-        order = Rotation().take(self._weights(), 21)
-        self._queries([{"name": "warm"}, {"name": "warm", "user_id": self.senior.id}])
-
-        def extra(count, weight):
-            self.salespeople.allocation_weight = weight  # a new epoch: restarts in order
-            manual = self._queries([{"name": "m", "user_id": uid} for uid in order[:count]])
-            auto = self._queries([{"name": "a"} for _i in range(count)])
-            return auto - manual
-
-        extra_one, extra_ten, extra_twenty = extra(1, 2), extra(11, 3), extra(21, 4)
-        # pool search and weights, lock, state read, state write: a fixed cost per call
-        self.assertLessEqual(extra_one, 5)
-        self.assertEqual(extra_twenty, extra_ten, "the extra cost does not grow with the batch")
-        self.assertLessEqual(extra_twenty, extra_one + 2)
-
-
-@tagged("post_install", "-at_install")
-class TestAllocationConcurrency(TransactionCase):
-    """Parallel transactions on real, committed data (separate connections).
-
-    The test's own transaction writes nothing, so it holds no lock the others could wait on.
-    """
-
-    WORKERS = 4
-    LEADS_PER_WORKER = 12
-
-    def test_parallel_creations_share_one_rotation(self):
-        dbname = self.env.cr.dbname
-        ids = {}
-        with sql_db.db_connect(dbname).cursor() as cr:
-            cr.execute("SET LOCAL lock_timeout = '30s'")
-            env = api.Environment(cr, api.SUPERUSER_ID, {"no_reset_password": True})
-            group = env.ref("sales_team.group_sale_salesman")
-            users = env["res.users"].create(
-                [
-                    {
-                        "name": f"Parallel {i}",
-                        "login": f"la_parallel_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": weight,
-                    }
-                    for i, weight in enumerate((10, 5, 5, 2))
-                ]
-            )
-            team = env["crm.team"].create(
-                {"name": "Parallel Team", "member_ids": [Command.set(users.ids)]}
-            )
-            ids = {"users": users.ids, "team": team.id}
-            cr.commit()
-        registry = self.registry
-        barrier = threading.Barrier(self.WORKERS)
-        replays, errors = Counter(), []
-
-        def work(worker):
-            try:
-                barrier.wait(10)
-                for i in range(self.LEADS_PER_WORKER):
-                    for _attempt in range(5):
-                        with sql_db.db_connect(dbname).cursor() as cr:
-                            cr.execute("SET LOCAL lock_timeout = '30s'")
-                            # the registry is locked while tests run: give it directly
-                            cr.transaction = Transaction(registry)
-                            env = api.Environment(cr, api.SUPERUSER_ID, {})
-                            try:
-                                env["crm.lead"].create(
-                                    {"name": f"P{worker}-{i}", "team_id": ids["team"]}
-                                )
-                                cr.commit()
-                                break
-                            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                                cr.rollback()
-                                replays[worker] += 1
-            except Exception as e:  # reported below, the test must not hang
-                errors.append(e)
-
-        try:
-            with mute_logger("odoo.sql_db"):
-                threads = [threading.Thread(target=work, args=(w,)) for w in range(self.WORKERS)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(120)
-            self.assertFalse(errors)
-            with sql_db.db_connect(dbname).cursor() as cr:
-                cr.execute(
-                    "SELECT user_id, count(*) FROM crm_lead WHERE team_id = %s GROUP BY user_id",
-                    (ids["team"],),
-                )
-                counts = dict(cr.fetchall())
-            total = self.WORKERS * self.LEADS_PER_WORKER
-            self.assertEqual(sum(counts.values()), total)
-            weights = dict(zip(ids["users"], (10, 5, 5, 2), strict=True))
-            for user_id, weight in weights.items():
-                share = Fraction(total * weight, sum(weights.values()))
-                self.assertLess(abs(counts.get(user_id, 0) - share), 1, (counts, weights))
-            self.assertEqual(sum(replays.values()), 0, "no transaction had to be replayed")
-        finally:
-            with sql_db.db_connect(dbname).cursor() as cr:
-                env = api.Environment(cr, api.SUPERUSER_ID, {})
-                env["crm.lead"].with_context(active_test=False).search(
-                    [("team_id", "=", ids["team"])]
-                ).unlink()
-                env["crm.team"].browse(ids["team"]).unlink()
-                env["res.users"].browse(ids["users"]).write(
-                    {"allocation_weight": 0, "active": False}
-                )
-                cr.commit()

@@ -1,14 +1,10 @@
 import json
-import threading
 from unittest.mock import patch
 
-from odoo import api, sql_db
 from odoo.exceptions import AccessError, ValidationError
-from odoo.orm.environments import Transaction
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.lead_allocation_sheet import SYNC_LOCK_NAMESPACE
 from .common import LeadAllocationCase
 from .fake_google import FakeGoogle
 
@@ -177,7 +173,7 @@ class TestSheets(LeadAllocationCase):
         with patch.object(type(self.Sheet), "_sync_chunk_size", 3):
             # Google keeps failing from row 8: the batches before it are kept
             self.google.inject(500, times=100, from_row=8)
-            with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet"):
+            with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet_sync"):
                 self.sync()
             self.assertEqual(self.source.last_sync_state, "failed")
             self.assertIn("500 INTERNAL", self.source.last_sync_message)
@@ -185,17 +181,18 @@ class TestSheets(LeadAllocationCase):
             self.google.clear_faults()
             # the process dies while creating the leads of the second batch
             self.rows.extend(lead_row(i) for i in range(12, 15))
-            original = type(self.Sheet)._create_row_leads
+            Row = type(self.env["lead.allocation.sheet.row"])
+            original = Row._create_leads
             calls = []
 
-            def crash(source, pending, started, log):
+            def crash(rows, source, pending, *args):
                 calls.extend(pending[:1])
                 if len(calls) == 2:
                     raise RuntimeError("worker killed")
-                return original(source, pending, started, log)
+                return original(rows, source, pending, *args)
 
             # (not assertRaises: it would roll back the whole block)
-            with patch.object(type(self.Sheet), "_create_row_leads", crash):
+            with patch.object(Row, "_create_leads", crash):
                 try:
                     self.sync()
                 except RuntimeError:
@@ -272,83 +269,3 @@ class TestSheets(LeadAllocationCase):
         self.assertFalse(self.leads(other))
         self.assertEqual(self.env.ref("lead_allocation.ir_cron_sync_lead_sheets").code,
                          "model._cron_sync()")  # fmt: skip
-
-
-@tagged("post_install", "-at_install")
-class TestSheetsConcurrency(TransactionCase):
-    """Syncs of one source in parallel transactions, on real, committed data."""
-
-    def _sync_in_new_transaction(self, source_id):
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            cr.execute("SET LOCAL lock_timeout = '30s'")
-            # the registry is locked while tests run: give it directly
-            cr.transaction = Transaction(self.registry)
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
-            result = env["lead.allocation.sheet"].browse(source_id)._sync()
-            cr.commit()
-            return result
-
-    def test_parallel_syncs_import_each_row_once(self):
-        dbname = self.env.cr.dbname
-        rows = [list(HEADERS)] + [lead_row(i) for i in range(100, 140)]
-        with FakeGoogle() as google:
-            google.add_sheet(SHEET_KEY, "Parallel leads", rows)
-            with sql_db.db_connect(dbname).cursor() as cr:
-                env = api.Environment(cr, api.SUPERUSER_ID, {})
-                env["ir.config_parameter"].set_param(
-                    "lead_allocation.sheets_api_base", google.api_base
-                )
-                source_id = (
-                    env["lead.allocation.sheet"]
-                    .create(
-                        {
-                            "name": "Parallel sheet",
-                            "spreadsheet": SHEET_KEY,
-                            "credentials_input": json.dumps(google.service_account_info()),
-                        }
-                    )
-                    .id
-                )
-                cr.commit()
-            try:
-                # a sync is running (it holds the lock): another one is refused at once
-                with sql_db.db_connect(dbname).cursor() as holder:
-                    holder.execute(
-                        "SELECT pg_advisory_xact_lock(%s, %s)", (SYNC_LOCK_NAMESPACE, source_id)
-                    )
-                    self.assertIsNone(self._sync_in_new_transaction(source_id))
-                    holder.rollback()
-                # two syncs started together: every row is imported once
-                barrier = threading.Barrier(2)
-                results, errors = [], []
-
-                def work():
-                    try:
-                        barrier.wait(10)
-                        results.append(self._sync_in_new_transaction(source_id))
-                    except Exception as e:  # reported below, the test must not hang
-                        errors.append(e)
-
-                threads = [threading.Thread(target=work) for _i in range(2)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(120)
-                self.assertFalse(errors)
-                self.assertEqual(sum(r["imported"] for r in results if r), 40, results)
-                with sql_db.db_connect(dbname).cursor() as cr:
-                    cr.execute(
-                        "SELECT count(*), count(DISTINCT key), count(DISTINCT lead_id)"
-                        " FROM lead_allocation_sheet_row"
-                        " WHERE sheet_id = %s AND state = 'imported'",
-                        (source_id,),
-                    )
-                    self.assertEqual(cr.fetchone(), (40, 40, 40))
-            finally:
-                with sql_db.db_connect(dbname).cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {})
-                    source = env["lead.allocation.sheet"].browse(source_id)
-                    source.row_ids.lead_id.unlink()
-                    source.unlink()
-                    env["ir.config_parameter"].set_param("lead_allocation.sheets_api_base", False)
-                    cr.commit()

@@ -1,12 +1,7 @@
 import json
-import threading
-import time
-from functools import partial
 
-from odoo import SUPERUSER_ID, api
-from odoo.exceptions import ConcurrencyError
-from odoo.orm.environments import Transaction
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.exceptions import AccessError, ConcurrencyError
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..controllers.webhook import MAX_BODY_SIZE
@@ -14,26 +9,6 @@ from ..intake import parse_lead_payload
 from .common import LeadAllocationCase
 
 URL = "/lead_allocation/webhook"
-
-
-def replaying(func, cr, registry, tries=5):
-    """``func(env)`` then commit; on ConcurrencyError roll back and call it again.
-
-    A fresh transaction per try, as ``odoo.service.model.retrying`` does; the registry
-    is passed in because the test thread holds the registry lock.
-    """
-    for tryno in range(1, tries + 1):
-        cr.transaction = Transaction(registry)
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        try:
-            result = func(env)
-            cr.commit()
-            return result
-        except ConcurrencyError:
-            cr.rollback()
-            if tryno == tries:
-                raise
-    return None
 
 
 class WebhookCase(HttpCase, LeadAllocationCase):
@@ -191,12 +166,55 @@ class TestWebhook(WebhookCase):
         """A second insert of a key raises ConcurrencyError (the request is replayed)."""
         payload = parse_lead_payload({"name": "Once", "external_id": "k-1"})
         Intake = self.env["lead.allocation.intake"].with_user(self.integration)
-        lead = Intake._create_lead(payload)
+        values = Intake._prepare_lead_values(payload, "webhook", "test")
+        lead = Intake._create([values])
         counts = self._counts()
-        with mute_logger("odoo.sql_db"), self.assertRaises(ConcurrencyError):
-            Intake._create_lead(payload)
+        with self.assertRaises(ConcurrencyError), Intake._savepoint({}):
+            Intake._create([values])
         self.assertEqual(self._counts(), counts)
         self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
+
+    def test_receive_says_what_happened(self):
+        """The one intake entry point: created, replayed (same data), conflict (other data)."""
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+        payload = parse_lead_payload({"name": "Once", "external_id": "k-3"})
+        lead, outcome = Intake._receive(payload)
+        self.assertEqual(outcome, "created")
+        self.assertEqual(Intake._receive(payload), (lead.sudo(), "replayed"))
+        other = parse_lead_payload({"name": "Other", "external_id": "k-3"})
+        counts = self._counts()
+        self.assertEqual(Intake._receive(other), (lead.sudo(), "conflict"))
+        self.assertEqual(self._counts(), counts)
+
+    def test_receive_batch_refuses_items_alone(self):
+        """One refused item (by the checks or at its creation) leaves nothing behind and
+        does not stop the others, which keep their order."""
+        Intake = self.env["lead.allocation.intake"].with_user(self.integration)
+        payloads = [
+            parse_lead_payload(data)
+            for data in (
+                {"name": "A", "team_id": self.team.id},
+                {"name": "B", "user_id": 999999, "tag_names": ["Only B"]},
+                {"name": "C", "team_id": self.team.id, "external_id": "b-1"},
+            )
+        ]
+        received = Intake._receive_batch(payloads)
+        self.assertEqual([r.outcome for r in received], ["created", "refused", "created"])
+        self.assertEqual(received[1].error.code, "invalid_agent")
+        self.assertEqual([r.lead.name for r in received if r.lead], ["A", "C"])
+        self.assertEqual([r.outcome for r in Intake._receive_batch(payloads[2:])], ["replayed"])
+        # refused at creation: an Own Documents user may not give a lead to someone else
+        own = new_test_user(self.env, "la_own_batch", groups="sales_team.group_sale_salesman")
+        payloads = [
+            parse_lead_payload({"name": "Mine"}),
+            parse_lead_payload({"name": "Theirs", "user_id": self.senior.id, "tag_names": ["Y"]}),
+        ]
+        with mute_logger("odoo.addons.base.models.ir_rule"):
+            received = self.env["lead.allocation.intake"].with_user(own)._receive_batch(payloads)
+        self.assertEqual([r.outcome for r in received], ["created", "refused"])
+        self.assertIsInstance(received[1].error, AccessError)
+        self.assertEqual(received[0].lead.user_id, own)
+        self.assertFalse(self.env["crm.tag"].search([("name", "in", ("Only B", "Y"))]))
 
     def test_checks_query_count(self):
         """The checks done before creating a lead cost a fixed, small number of queries."""
@@ -316,67 +334,3 @@ class TestWebhook(WebhookCase):
             {"200", "201", "400", "401", "403", "409", "413", "415", "422"},
             set(operation["responses"]),
         )
-
-
-@tagged("post_install", "-at_install")
-class TestWebhookConcurrency(TransactionCase):
-    """Two real transactions insert the same idempotency key at the same time.
-
-    The test cursor of HttpCase runs every request in one transaction, so this test uses
-    real database cursors (committed data, cleaned up afterwards) and replays on
-    ConcurrencyError the way ``odoo.service.model.retrying`` does for every HTTP request
-    (rollback, reset the transaction, call again). ``retrying`` itself is not called: in
-    the test process its registry reset waits for the registry lock held by the tests.
-    bench/concurrency_webhook.py runs the same race over HTTP against a server with
-    workers.
-    """
-
-    def test_parallel_same_key_creates_one_lead(self):
-        key = f"parallel-{time.time_ns()}"
-        payload = parse_lead_payload({"name": "Parallel", "external_id": key})
-        created, results, errors = threading.Event(), {}, []
-        started = threading.Barrier(2, timeout=10)
-
-        def handle(name, attempts, env):
-            attempts.append(1)
-            Intake = env["lead.allocation.intake"]
-            lead, _same = Intake._find_existing_lead(payload)  # both see no lead
-            if len(attempts) == 1:
-                started.wait()
-                if name == "second":
-                    created.wait(10)  # insert while the first is not yet committed
-            if lead:
-                return lead.id, 200, len(attempts)
-            lead = Intake._create_lead(payload)
-            if name == "first":
-                created.set()
-                time.sleep(0.5)  # the second insert waits on the unique index meanwhile
-            return lead.id, 201, len(attempts)
-
-        def run(name):
-            try:
-                with self.registry.cursor() as cr:
-                    results[name] = replaying(partial(handle, name, []), cr, self.registry)
-            except Exception as error:  # reported by the assertion below
-                errors.append(error)
-
-        threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
-        try:
-            with mute_logger("odoo.sql_db", "odoo.service.model"):
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(30)
-            self.assertFalse(errors)
-            first_id, first_status, first_attempts = results["first"]
-            second_id, second_status, second_attempts = results["second"]
-            self.assertEqual((first_status, first_attempts), (201, 1))
-            self.assertEqual((second_id, second_status), (first_id, 200))
-            self.assertEqual(second_attempts, 2, "the second request was replayed once")
-        finally:
-            with self.registry.cursor() as cr:
-                cr.transaction = Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
-                leads = env["crm.lead"].search([("intake_external_id", "=", key)])
-                leads.unlink()
-            self.assertEqual(len(leads), 1, "exactly one lead per key")

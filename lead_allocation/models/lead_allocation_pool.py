@@ -1,0 +1,173 @@
+import logging
+from collections import Counter, defaultdict
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+
+class LeadAllocationPool(models.AbstractModel):
+    """The allocation pools and their weighted round robin.
+
+    A pool is the set of salespeople one lead can go to: the members of a sales team, or
+    everybody (team 0), in one company. This model chooses a lead's pool, its members
+    (weights, pauses, daily caps) and its generation, and advances its rotation, locked
+    and stored by ``lead.allocation.state``. ``_assign`` allocates, ``_preview`` reads the
+    same sequence without consuming it: both go through ``_pick``.
+    """
+
+    _name = "lead.allocation.pool"
+    _description = "Lead Allocation Pool"
+
+    @api.model
+    def _enabled(self):
+        # sudo: reading a setting
+        param = self.env["ir.config_parameter"].sudo().get_param
+        return bool(param("lead_allocation.auto_allocation_enabled"))
+
+    @api.model
+    def _assign(self, vals_list):
+        """Give a salesperson to each ``crm.lead`` create value of ``vals_list``, in place.
+
+        Values are grouped by pool; each pool is locked, its rotation advanced once per
+        lead in the order of ``vals_list``, and its new state stored, so a batch costs the
+        same few queries as a single lead. Leads nobody may receive stay unassigned.
+        """
+        pools = defaultdict(list)
+        for vals in vals_list:
+            pools[self._pool_of(vals)].append(vals)
+        State = self.env["lead.allocation.state"]
+        for (company_id, team_id), pool_vals in sorted(pools.items()):
+            members = self._members(company_id, team_id)
+            if not members:
+                _logger.info(
+                    "No salesperson in the rotation for company %s, team %s: "
+                    "%s lead(s) created unassigned",
+                    company_id,
+                    team_id,
+                    len(pool_vals),
+                )
+                continue
+            pool_key = _pool_key(company_id, team_id)
+            rotation = State._acquire(pool_key)
+            picks = self._pick(members, rotation, len(pool_vals))
+            for vals, (user, weights) in zip(pool_vals, picks, strict=True):
+                if user:
+                    vals.update(
+                        user_id=user.id,
+                        allocation_method="round_robin",
+                        allocation_reason=self._reason(user, weights),
+                    )
+            if not all(user for user, _weights in picks):
+                _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
+            State._store(pool_key, rotation)
+
+    @api.model
+    def _preview(self, company_id, team_id, count=10):
+        """The ids of the salespeople the next ``count`` leads of the pool would go to,
+        with the current weights, pauses and caps (False: the lead would stay unassigned).
+
+        Read from the live rotation state, nothing locked or stored: the same sequence
+        that ``_assign`` then gives, as long as nothing changes meanwhile.
+        """
+        members = self._members(company_id, team_id or 0)
+        if not members:
+            return [False] * count
+        rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id or 0))
+        return [user.id for user, _weights in self._pick(members, rotation, count)]
+
+    @api.model
+    def _pick(self, members, rotation, count):
+        """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
+        advancing ``rotation``; ``weights`` are those the user was picked among. A lead
+        that every capped member is full for gets an empty user and no weights.
+        """
+        received_today = self._received_today(members)
+        # any change of the members' settings restarts the rotation, even one undone since
+        generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
+        picks = []
+        for _i in range(count):
+            weights = {
+                user.id: user.allocation_weight
+                for user in members
+                if not user.allocation_daily_cap
+                or received_today[user.id] < user.allocation_daily_cap
+            }
+            if not weights:
+                picks.append((members.browse(), {}))
+                continue
+            user = members.browse(rotation.next(weights, generation))
+            received_today[user.id] += 1
+            picks.append((user, weights))
+        return picks
+
+    @api.model
+    def _reason(self, user, weights):
+        return self.env._(
+            "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
+            user=user.name,
+            weight=weights[user.id],
+            total=sum(weights.values()),
+        )
+
+    @api.model
+    def _pool_of(self, vals):
+        """``(company id, team id)`` of the pool of a ``crm.lead`` create value."""
+        context = self.env.context
+        team_id = vals.get("team_id") or context.get("default_team_id") or 0
+        company_id = vals.get("company_id") or context.get("default_company_id")
+        if not company_id and team_id:
+            company_id = self.env["crm.team"].browse(team_id).company_id.id
+        return (company_id or self.env.company.id, team_id)
+
+    @api.model
+    def _members(self, company_id, team_id):
+        """Users who may receive round-robin leads of this pool, weights fetched."""
+        domain = [
+            ("allocation_weight", ">", 0),
+            ("allocation_paused", "=", False),
+            ("share", "=", False),
+            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
+        ]
+        if team_id:
+            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
+        if company_id:
+            domain.append(("company_ids", "in", company_id))
+        # sudo: the pool is chosen by the system, whoever creates the lead
+        return (
+            self.env["res.users"]
+            .sudo()
+            .search_fetch(
+                domain,
+                ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
+            )
+        )
+
+    @api.model
+    def _received_today(self, members):
+        """Round-robin leads each capped member received since midnight (UTC)."""
+        received = Counter()
+        capped = members.filtered("allocation_daily_cap")
+        if capped:
+            midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            # sudo: counting leads to apply the cap, whoever creates the lead
+            groups = (
+                self.env["crm.lead"]
+                .sudo()
+                .with_context(active_test=False)
+                ._read_group(
+                    [
+                        ("user_id", "in", capped.ids),
+                        ("allocation_method", "=", "round_robin"),
+                        ("create_date", ">=", midnight),
+                    ],
+                    ["user_id"],
+                    ["__count"],
+                )
+            )
+            received.update({user.id: count for user, count in groups})
+        return received
+
+
+def _pool_key(company_id, team_id):
+    return f"{company_id}-{team_id}"
