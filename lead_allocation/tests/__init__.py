@@ -1,1 +1,9 @@
-from . import test_allocation, test_install, test_isolation, test_sheets, test_webhook
+from . import (
+    test_allocation,
+    test_install,
+    test_isolation,
+    test_multi_company,
+    test_sheets,
+    test_webhook,
+    test_webhook_faults,
+)
