@@ -14,7 +14,6 @@ from odoo.http import request
 from odoo.tools import file_open
 
 from ..intake import IntakeError, parse_lead_payload
-from .faults import answers_database_faults
 
 MAX_BODY_SIZE = 64 * 1024  # bytes; documented in the OpenAPI description and README
 JSON_TYPE = "application/json"
@@ -33,7 +32,6 @@ class LeadWebhookController(http.Controller):
         readonly=False,
         save_session=False,
     )
-    @answers_database_faults
     def lead_webhook(self, **_form):
         """Create a lead from a JSON object or a form post; see static/openapi/."""
         try:

@@ -2,9 +2,10 @@
 
 The requests of this class run as in production: the registry is not in test mode, so
 each request opens its own connection from Odoo's pool and commits (the test data is
-committed too, and removed at the end). A hook in the middle of the request terminates
-that connection's backend with ``pg_terminate_backend``, from the connection itself or from
-another one; everything after it (psycopg2, the ORM, Odoo's request loop) is the real code.
+committed too, and removed at the end). A hook in the lead creation of the request
+terminates that connection's backend with ``pg_terminate_backend``, from the connection
+itself or from another one, before or after the lead is written, or just before Odoo
+commits; everything after it (psycopg2, the ORM, Odoo's request loop) is the real code.
 """
 
 import json
@@ -14,8 +15,8 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
-from ..controllers import faults
-from ..controllers.faults import RETRY_AFTER_SECONDS
+from ..models import ir_http
+from ..models.ir_http import RETRY_AFTER_SECONDS
 
 URL = "/lead_allocation/webhook"
 
@@ -68,9 +69,9 @@ class TestWebhookDatabaseFaults(HttpCase):
         )
 
     def _terminating(self, when, by):
-        """Patch the lead creation of the intake to kill its own connection ``when``
-        ("before" or "after" the lead is written), ``by`` the connection itself or
-        another one."""
+        """Patch the lead creation of the intake to kill its own connection ``when``:
+        "before" or "after" the lead is written (the handler then queries again), or
+        "at commit" (the handler returns; Odoo's commit finds the connection dead)."""
         Intake = self.registry["lead.allocation.intake"]
         create_lead = Intake._create_lead
 
@@ -82,7 +83,8 @@ class TestWebhookDatabaseFaults(HttpCase):
             else:
                 with self.registry.cursor() as other:
                     other.execute(SQL("SELECT pg_terminate_backend(%s)", pid))
-                env.cr.execute("SELECT 1")  # the handler's next query
+                if when != "at commit":
+                    env.cr.execute("SELECT 1")  # the handler's next query
 
         def hooked(intake, payload, *args, **kwargs):
             if when == "before":
@@ -95,36 +97,38 @@ class TestWebhookDatabaseFaults(HttpCase):
         return patch.object(Intake, "_create_lead", hooked)
 
     def test_lost_connection_answers_503_and_a_retry_creates_one_lead(self):
-        for when in ("before", "after"):
-            for by in ("itself", "another connection"):
-                key = f"fault-{when}-{by.replace(' ', '-')}"
-                with self.subTest(when=when, by=by):
-                    with (
-                        self._terminating(when, by),
-                        mute_logger("odoo.sql_db", "odoo.http", "odoo.service.model"),
-                    ):
-                        response = self.post(key)
-                    self.assertEqual(response.status_code, 503, response.text)
-                    self.assertEqual(response.headers["Retry-After"], str(RETRY_AFTER_SECONDS))
-                    self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
-                    error = response.json()["error"]
-                    self.assertEqual(error["code"], "database_unavailable")
-                    self.assertIn("same Idempotency-Key", error["message"])
-                    self.assertEqual(self._committed(key), [], "nothing is saved")
+        cases = [
+            (when, by) for when in ("before", "after") for by in ("itself", "another connection")
+        ]
+        for when, by in [*cases, ("at commit", "another connection")]:
+            key = f"fault-{when}-{by}".replace(" ", "-")
+            with self.subTest(when=when, by=by):
+                with (
+                    self._terminating(when, by),
+                    mute_logger("odoo.sql_db", "odoo.http", "odoo.service.model"),
+                ):
+                    response = self.post(key)
+                self.assertEqual(response.status_code, 503, response.text)
+                self.assertEqual(response.headers["Retry-After"], str(RETRY_AFTER_SECONDS))
+                self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
+                error = response.json()["error"]
+                self.assertEqual(error["code"], "database_unavailable")
+                self.assertIn("same Idempotency-Key", error["message"])
+                self.assertEqual(self._committed(key), [], "nothing is saved")
 
-                    # the database is back (a new connection): the retries make one lead
-                    first, again = self.post(key), self.post(key)
-                    self.assertEqual(first.status_code, 201, first.text)
-                    self.assertEqual(again.status_code, 200, again.text)
-                    self.assertEqual(first.json()["id"], again.json()["id"])
-                    self.assertEqual(self._committed(key), [first.json()["id"]])
+                # the database is back (a new connection): the retries make one lead
+                first, again = self.post(key), self.post(key)
+                self.assertEqual(first.status_code, 201, first.text)
+                self.assertEqual(again.status_code, 200, again.text)
+                self.assertEqual(first.json()["id"], again.json()["id"])
+                self.assertEqual(self._committed(key), [first.json()["id"]])
 
     def test_odoo_alone_answers_500_html(self):
         """Odoo's own answer to the same fault, the add-on's handling turned off."""
         key = "fault-odoo-alone"
         with (
             self._terminating("after", "itself"),
-            patch.object(faults, "connection_lost", return_value=False),
+            patch.object(ir_http, "connection_lost", return_value=False),
             mute_logger("odoo.sql_db", "odoo.http", "odoo.service.model"),
         ):
             response = self.post(key)
