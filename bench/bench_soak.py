@@ -7,7 +7,7 @@ half one after the other, half at once (one to each server). Meanwhile, at rando
 an HTTP worker is killed (SIGKILL; SOAK_KILLS times, default 3) and every database
 connection of the servers is terminated with ``pg_terminate_backend`` (SOAK_PG_TERMINATIONS
 times, default 2). Clients retry with the same key on a broken connection, on ``503``
-(after ``Retry-After``) and on any other 5xx (counted).
+(after ``Retry-After``) and on any other 5xx or HTML page of Odoo (counted).
 
 Prints posts, leads, lost, duplicated, 5xx, the worst prefix deviation of the round robin
 (leads by id against the exact weighted share), throughput, p50/p99 latency and the
@@ -89,8 +89,8 @@ class Soak:
                 continue
             sample = f"{response.status_code} {response.headers.get('Content-Type')}"
             self.count("unexpected", f"{sample}: {response.text[:150]!r}")
-            if response.status_code < 500:
-                return None
+            if response.status_code < 500 and "json" in response.headers.get("Content-Type", ""):
+                return None  # the webhook's own refusal; an HTML page is Odoo's: retried
             time.sleep(0.5)
         self.count("gave up")
         return None
