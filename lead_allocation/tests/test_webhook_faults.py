@@ -114,7 +114,7 @@ class TestWebhookDatabaseFaults(HttpCase):
                 error = response.json()["error"]
                 self.assertEqual(error["code"], "database_unavailable")
                 self.assertIn("same Idempotency-Key", error["message"])
-                self.assertEqual(self._committed(key), [], "nothing is saved")
+                self.assertEqual(self._committed(key), [], "nothing was committed")
 
                 # the database is back (a new connection): the retries make one lead
                 first, again = self.post(key), self.post(key)
@@ -128,7 +128,7 @@ class TestWebhookDatabaseFaults(HttpCase):
         key = "fault-odoo-alone"
         with (
             self._terminating("after", "itself"),
-            patch.object(ir_http, "connection_lost", return_value=False),
+            patch.object(ir_http, "database_fault", return_value=False),
             mute_logger("odoo.sql_db", "odoo.http", "odoo.service.model"),
         ):
             response = self.post(key)
