@@ -6,7 +6,10 @@ round robin of one team, weights 10/5/5, chooses). 10 % are sent twice with the 
 half one after the other, half at once (one to each server). Meanwhile, at random moments,
 an HTTP worker is killed (SIGKILL; SOAK_KILLS times, default 3) and every database
 connection of the servers is terminated with ``pg_terminate_backend`` (SOAK_PG_TERMINATIONS
-times, default 2). Clients retry with the same key on a broken connection, on ``503``
+times, default 2); with a private PostgreSQL cluster (``PGPORT=<a closed port> bench/run
+soak`` starts one, see bin/_runtime.py), PostgreSQL itself is restarted (``pg_ctl restart
+-m fast``; SOAK_PG_RESTARTS times, default 1). The machine's own PostgreSQL is never
+restarted. Clients retry with the same key on a broken connection, on ``503``
 (after ``Retry-After``) and on any other 5xx or HTML page of Odoo (counted).
 
 Prints posts, leads, lost, duplicated, 5xx, the worst prefix deviation of the round robin
@@ -21,6 +24,8 @@ Not part of ``bench/run`` without arguments: ``bench/run soak``.
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -34,11 +39,16 @@ import requests
 from bench_webhook import post_webhook, setup
 from common import DB, environment, percentile, server_process
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bin"))
+import _runtime  # bin/ is not a package
+
 POSTS = int(os.environ.get("SOAK_POSTS", "10000"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "32"))
 WORKERS = int(os.environ.get("SOAK_WORKERS", "4"))
 KILLS = int(os.environ.get("SOAK_KILLS", "3"))
 PG_TERMINATIONS = int(os.environ.get("SOAK_PG_TERMINATIONS", "2"))
+CLUSTER = os.environ.get("LEAD_ALLOCATION_PG_CLUSTER")  # set when bench/run started one
+PG_RESTARTS = int(os.environ.get("SOAK_PG_RESTARTS", "1" if CLUSTER else "0"))
 TIME_LIMIT = float(os.environ.get("SOAK_TIME_LIMIT", "1800"))
 RESENT = 0.10
 TRIES = 20
@@ -155,9 +165,19 @@ def terminate_connections():
     return f"terminated {count} database connection(s)"
 
 
+def restart_postgresql():
+    """Restart the private cluster bench/run started (never the machine's PostgreSQL)."""
+    data = os.path.join(CLUSTER, "data")
+    pg_ctl = _runtime.server_binaries() / "pg_ctl"
+    command = _runtime.as_cluster_owner([pg_ctl, "-D", data, "-m", "fast", "-w", "restart"])
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return f"restarted PostgreSQL ({time.perf_counter() - start:.1f} s)"
+
+
 def faults(soak, procs, stop):
     """Inject the faults at random moments of the run."""
-    events = ["kill"] * KILLS + ["pg"] * PG_TERMINATIONS
+    events = ["kill"] * KILLS + ["pg"] * PG_TERMINATIONS + ["restart"] * PG_RESTARTS
     moments = sorted(random.uniform(0.1, 0.9) * POSTS for _e in events)
     random.shuffle(events)
     for moment, event in zip(moments, events, strict=True):
@@ -165,8 +185,12 @@ def faults(soak, procs, stop):
             time.sleep(0.05)
         if stop.is_set():
             return
-        what = kill_http_worker(procs) if event == "kill" else terminate_connections()
-        print(f"  at post {soak.done}: {what}", flush=True)
+        inject = {
+            "kill": lambda: kill_http_worker(procs),
+            "pg": terminate_connections,
+            "restart": restart_postgresql,
+        }[event]
+        print(f"  at post {soak.done}: {inject()}", flush=True)
 
 
 def plan():
@@ -200,6 +224,8 @@ def outcome(soak, agents):
 
 
 def main():
+    if PG_RESTARTS and not CLUSTER:
+        raise SystemExit("PostgreSQL restarts need a private cluster: PGPORT=<closed port>")
     random.seed(int(os.environ.get("SOAK_SEED", "11")))
     key, agents, team_id = setup()
     with ExitStack() as stack:
