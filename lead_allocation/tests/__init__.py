@@ -5,7 +5,9 @@ from . import (
     test_install,
     test_isolation,
     test_isolation_probes,
+    test_multi_company,
     test_sheets,
     test_tours,
     test_webhook,
+    test_webhook_faults,
 )
