@@ -3,7 +3,8 @@ takes, and allocation costs a fixed number of queries per create call."""
 
 from collections import Counter
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from ..allocation import Rotation
 from .common import LeadAllocationCase
@@ -34,6 +35,100 @@ class TestAllocationPool(LeadAllocationCase):
         self.assertEqual(preview.count(self.senior.id), 2, "5 of 7 already received today")
         # the pool of the leads without a team
         self.assertEqual(Pool._preview(self.company.id, False, 3), [self.junior_1.id] * 3)
+
+    def _pool_data(self, team_id=None, user=None):
+        """The Lead Allocations panel's data of the pool of ``team_id`` (default: our team)."""
+        Pool = self.env["lead.allocation.pool"].with_user(user or self.manager)
+        pools = Pool.get_preview_data()["pools"]
+        team_id = self.team.id if team_id is None else team_id
+        return next(pool for pool in pools if pool["id"] == team_id)
+
+    def test_preview_data_is_what_the_next_leads_get(self):
+        """The page's data, weights 10/5/5 from a fresh pool: shares 50/25/25 % within the
+        team, and the next 10 names are those the next 10 leads then get."""
+        pool = self._pool_data()
+        self.assertEqual(pool["name"], "Allocation Team")
+        self.assertFalse(pool["warning"])
+        self.assertEqual(
+            {member["name"]: member["share"] for member in pool["members"]},
+            {"Sam Senior": 50.0, "Jo Junior": 25.0, "Jay Junior": 25.0},
+        )
+        self.assertEqual(self._pool_data(), pool, "reading the preview consumes nothing")
+        leads = self._create(10, team_id=self.team.id)
+        self.assertEqual(
+            [(lead.user_id.id, lead.user_id.name) for lead in leads],
+            [(step["id"], step["name"]) for step in pool["next"]],
+        )
+        self.assertEqual(Counter(step["name"] for step in pool["next"])["Sam Senior"], 5)
+
+    def test_shares_are_per_pool(self):
+        """A salesperson in two teams has a share in each; the pool without a team takes
+        every salesperson of the company."""
+        self.env["ir.config_parameter"].set_param("sales_team.membership_multi", True)
+        other = self.env["crm.team"].create(
+            {"name": "Second Team", "member_ids": [(6, 0, (self.senior | self.junior_1).ids)]}
+        )
+        shares = {
+            team_id: {
+                member["name"]: member["share"] for member in self._pool_data(team_id)["members"]
+            }
+            for team_id in (self.team.id, other.id, 0)
+        }
+        self.assertEqual(shares[self.team.id]["Sam Senior"], 50.0)
+        self.assertAlmostEqual(shares[other.id]["Sam Senior"], 100.0 * 10 / 15)
+        self.assertAlmostEqual(shares[other.id]["Jo Junior"], 100.0 * 5 / 15)
+        self.assertEqual(shares[0], shares[self.team.id])
+        self.assertEqual(self._pool_data(0)["name"], "Leads without a team")
+
+    def test_preview_warns_when_nobody_can_receive(self):
+        """Everyone paused or at weight 0, or every cap reached: the page says the leads
+        will be saved unassigned."""
+        warning = "Nobody can receive leads of Allocation Team: new leads will be saved unassigned."
+        self.junior_1.allocation_weight = 0
+        (self.senior | self.junior_2).allocation_paused = True
+        pool = self._pool_data()
+        self.assertEqual(pool["warning"], warning)
+        self.assertEqual(pool["members"], [])
+        self.assertEqual({step["id"] for step in pool["next"]}, {False})
+        self.assertEqual(
+            self._pool_data(0)["warning"],
+            "Nobody can receive leads without a team: they will be saved unassigned.",
+        )
+        # all caps reached
+        self.junior_1.allocation_weight = 5
+        (self.senior | self.junior_2).allocation_paused = False
+        self.salespeople.allocation_daily_cap = 1
+        self.assertFalse(self._pool_data()["warning"])
+        self._create(3, team_id=self.team.id)
+        pool = self._pool_data()
+        self.assertEqual(pool["warning"], warning)
+        self.assertEqual({member["capped"] for member in pool["members"]}, {True})
+
+    def test_preview_data_access_and_cost(self):
+        """Sales users may read it (not others); its queries do not grow with the number of
+        salespeople."""
+        self.assertTrue(self._pool_data(user=self.junior_1)["members"])
+        outsider = new_test_user(self.env, "la_outsider", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self._pool_data(user=outsider)
+
+        def queries():
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            self._pool_data()
+            return self.cr.sql_log_count - before
+
+        self.salespeople.allocation_daily_cap = 9
+        queries()
+        few = queries()
+        more = self._salesperson("la_more1", "More One", 3) | self._salesperson(
+            "la_more2", "More Two", 3
+        )
+        more.allocation_daily_cap = 9
+        self.team.member_ids |= more
+        queries()
+        self.assertEqual(queries(), few)
+        self.assertEqual(len(self._pool_data()["members"]), 5)
 
     # SQL cost ------------------------------------------------------------------------
 
