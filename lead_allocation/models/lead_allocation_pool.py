@@ -59,6 +59,9 @@ class LeadAllocationPool(models.AbstractModel):
                         allocation_method="round_robin",
                         allocation_reason=self._reason(user, weights),
                     )
+                    vals["allocation_expected_share"] = (
+                        100.0 * weights[user.id] / sum(weights.values())
+                    )
             if not all(user for user, _weights in picks):
                 _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
             State._store(pool_key, rotation)

@@ -1,7 +1,10 @@
 """The pool model (lead.allocation.pool): its preview reads the path that allocation
 takes, and allocation costs a fixed number of queries per create call."""
 
+import ast
 from collections import Counter
+
+from lxml import etree
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -60,6 +63,11 @@ class TestAllocationPool(LeadAllocationCase):
             [(step["id"], step["name"]) for step in pool["next"]],
         )
         self.assertEqual(Counter(step["name"] for step in pool["next"])["Sam Senior"], 5)
+        # What the weights promised is kept on each lead, for the Allocation Analysis.
+        self.assertEqual(
+            {lead.user_id.name: lead.allocation_expected_share for lead in leads},
+            {"Sam Senior": 50.0, "Jo Junior": 25.0, "Jay Junior": 25.0},
+        )
 
     def test_shares_are_per_pool(self):
         """A salesperson in two teams has a share in each; the pool without a team takes
@@ -129,6 +137,32 @@ class TestAllocationPool(LeadAllocationCase):
         queries()
         self.assertEqual(queries(), few)
         self.assertEqual(len(self._pool_data()["members"]), 5)
+
+    # Allocation Analysis ---------------------------------------------------------------
+
+    def test_allocation_analysis(self):
+        """The pivot shows, per salesperson, the leads received next to the average
+        expected share; the action's default filter exists in its search view."""
+        self._create(4)
+        groups = self.env["crm.lead"].formatted_read_group(
+            [("user_id", "in", self.salespeople.ids)],
+            ["user_id"],
+            ["__count", "allocation_expected_share:avg"],
+        )
+        self.assertEqual(
+            {g["user_id"][1]: (g["__count"], g["allocation_expected_share:avg"]) for g in groups},
+            {"Sam Senior": (2, 50.0), "Jo Junior": (1, 25.0), "Jay Junior": (1, 25.0)},
+        )
+        action = self.env.ref("lead_allocation.crm_lead_action_allocation_analysis")
+        defaults = {
+            key.removeprefix("search_default_")
+            for key in ast.literal_eval(action.context)
+            if key.startswith("search_default_")
+        }
+        arch = self.env["crm.lead"].get_views([(action.search_view_id.id, "search")])
+        names = set(etree.fromstring(arch["views"]["search"]["arch"]).xpath("//filter/@name"))
+        self.assertTrue(defaults)
+        self.assertLessEqual(defaults, names)
 
     # SQL cost ------------------------------------------------------------------------
 
