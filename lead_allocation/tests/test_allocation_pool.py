@@ -111,6 +111,11 @@ class TestAllocationPool(LeadAllocationCase):
         pool = self._pool_data()
         self.assertEqual(pool["warning"], warning)
         self.assertEqual({member["capped"] for member in pool["members"]}, {True})
+        # automatic allocation switched off: the page says so above the pools
+        Pool = self.env["lead.allocation.pool"].with_user(self.manager)
+        self.assertTrue(Pool.get_preview_data()["enabled"])
+        self.env["ir.config_parameter"].set_param("lead_allocation.auto_allocation_enabled", False)
+        self.assertFalse(Pool.get_preview_data()["enabled"])
 
     def test_preview_data_access_and_cost(self):
         """Sales users may read it (not others); its queries do not grow with the number of
