@@ -75,9 +75,16 @@ def main(base, key, chromium, out):
         page.click("button[type=submit]")
         page.wait_for_url("**/odoo**")
 
+        page.set_viewport_size({"width": 1280, "height": 900})  # the preview above the list
         page.goto(f"{base}/odoo/action-lead_allocation.res_users_action_lead_allocation")
-        settle(page, ".o_data_row")
-        page.screenshot(path=out / "lead_allocations_page.png", clip=_clip(page, 420))
+        settle(page, ".o_lead_allocation_pool")
+        bottom = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('.o_data_row')]"
+            ".map((row) => row.getBoundingClientRect().bottom))"
+        )
+        page.screenshot(
+            path=out / "lead_allocations_page.png", clip=_clip(page, min(900, bottom + 24))
+        )
 
         page.goto(f"{base}/odoo/settings#crm")
         settle(page, "#lead_isolation")

@@ -23,6 +23,16 @@ class CrmLead(models.Model):
     allocation_reason = fields.Char(
         readonly=True, copy=False, help="Why this salesperson got the lead."
     )
+    allocation_expected_share = fields.Float(
+        "Expected Share (%)",
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Share of the round-robin leads the salesperson's weight gave them when the "
+        "rotation gave them this lead (their weight over the weights of the pool): compare "
+        "its average with the part of the leads they received.",
+    )
 
     # Lead intake (webhook, Google Sheets): idempotency, see models/lead_allocation_intake.py
     intake_integration_id = fields.Many2one(

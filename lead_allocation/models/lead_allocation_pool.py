@@ -2,6 +2,7 @@ import logging
 from collections import Counter, defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -58,9 +59,75 @@ class LeadAllocationPool(models.AbstractModel):
                         allocation_method="round_robin",
                         allocation_reason=self._reason(user, weights),
                     )
+                    vals["allocation_expected_share"] = (
+                        100.0 * weights[user.id] / sum(weights.values())
+                    )
             if not all(user for user, _weights in picks):
                 _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
             State._store(pool_key, rotation)
+
+    @api.model
+    def get_preview_data(self, count=10):
+        """What the Lead Allocations page shows of the pools of the current company.
+
+        ``enabled``: whether automatic allocation is on; ``pools``: one dict per pool (each
+        sales team, then the leads without a team) with its team ``id`` (0: none), its
+        ``name``, its ``members`` in the rotation (id, name, weight, ``share`` of the leads
+        in %, ``capped`` when their daily cap is reached today), the ``next`` ``count``
+        leads (``{"id", "name"}``, id False: the lead would stay unassigned) and a
+        ``warning`` when nobody can receive its leads. Read from the live rotation state,
+        nothing locked or stored; a few queries per pool, whatever the number of users.
+        """
+        if not self.env.user.has_group("sales_team.group_sale_salesman"):
+            raise AccessError(self.env._("Only sales users may read the lead allocations."))
+        company = self.env.company
+        teams = self.env["crm.team"].search([("company_id", "in", [False, company.id])])
+        pools = [(team.company_id.id or company.id, team.id, team.name) for team in teams]
+        pools.append((company.id, 0, self.env._("Leads without a team")))
+        return {
+            "enabled": self._enabled(),
+            "pools": [
+                self._pool_preview(company_id, team_id, name, count)
+                for company_id, team_id, name in pools
+            ],
+        }
+
+    @api.model
+    def _pool_preview(self, company_id, team_id, name, count):
+        members = self._members(company_id, team_id)
+        received_today = self._received_today(members)
+        rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id))
+        picks = self._pick(members, rotation, count, Counter(received_today))
+        total_weight = sum(members.mapped("allocation_weight"))
+        warning = False
+        if not any(user for user, _weights in picks):
+            warning = (
+                self.env._(
+                    "Nobody can receive leads of %(team)s: new leads will be saved unassigned.",
+                    team=name,
+                )
+                if team_id
+                else self.env._(
+                    "Nobody can receive leads without a team: they will be saved unassigned."
+                )
+            )
+        return {
+            "id": team_id,
+            "name": name,
+            "members": [
+                {
+                    "id": user.id,
+                    "name": user.name,
+                    "weight": user.allocation_weight,
+                    "share": 100.0 * user.allocation_weight / total_weight,
+                    "capped": bool(user.allocation_daily_cap)
+                    and received_today[user.id] >= user.allocation_daily_cap,
+                }
+                for user in members
+            ],
+            "next": [{"id": user.id, "name": user.name} for user, _weights in picks],
+            "warning": warning,
+        }
 
     @api.model
     def _preview(self, company_id, team_id, count=10):
@@ -77,12 +144,14 @@ class LeadAllocationPool(models.AbstractModel):
         return [user.id for user, _weights in self._pick(members, rotation, count)]
 
     @api.model
-    def _pick(self, members, rotation, count):
+    def _pick(self, members, rotation, count, received_today=None):
         """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
         advancing ``rotation``; ``weights`` are those the user was picked among. A lead
         that every capped member is full for gets an empty user and no weights.
+        ``received_today`` (see ``_received_today``) is updated with the picks.
         """
-        received_today = self._received_today(members)
+        if received_today is None:
+            received_today = self._received_today(members)
         # any change of the members' settings restarts the rotation, even one undone since
         generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
         picks = []

@@ -29,25 +29,11 @@ class ResUsers(models.Model):
         help="Most leads this salesperson receives by round robin in one day (UTC); "
         "0 means no cap.",
     )
-    allocation_share = fields.Float(
-        "Share (%)",
-        compute="_compute_allocation_share",
-        digits=(16, 1),
-        help="Expected share of round-robin leads: this weight over the sum of the weights "
-        "of every salesperson in the rotation (teams not taken into account).",
-    )
     allocation_lead_count = fields.Integer(
         "Leads (30 days)",
         compute="_compute_allocation_lead_count",
         help="Leads allocated to this salesperson (round robin, webhook or Google Sheets) "
         "in the last 30 days.",
-    )
-    allocation_received_share = fields.Float(
-        "Received (%)",
-        compute="_compute_allocation_lead_count",
-        digits=(16, 1),
-        help="Part of the round-robin leads of the last 30 days this salesperson received: "
-        "compare it with the expected share (it drifts after weight changes and pauses).",
     )
     allocation_changed_at = fields.Datetime(
         readonly=True,
@@ -67,20 +53,6 @@ class ResUsers(models.Model):
         "CHECK(allocation_daily_cap >= 0)", "The daily cap cannot be negative."
     )
 
-    @api.depends("allocation_weight", "allocation_paused")
-    def _compute_allocation_share(self):
-        # sudo: the total of the weights is not confidential, only summed
-        total = sum(
-            self.sudo()
-            .search([("allocation_weight", ">", 0), ("allocation_paused", "=", False)])
-            .mapped("allocation_weight")
-        )
-        for user in self:
-            active = user.allocation_weight > 0 and not user.allocation_paused
-            user.allocation_share = (
-                100.0 * user.allocation_weight / total if active and total else 0.0
-            )
-
     def _compute_allocation_editable(self):
         self.allocation_editable = self.env.user.has_group("sales_team.group_sale_manager")
 
@@ -97,21 +69,13 @@ class ResUsers(models.Model):
                     ("allocation_method", "in", ("round_robin", "webhook", "sheet")),
                     ("create_date", ">=", since),
                 ],
-                ["user_id", "allocation_method"],
+                ["user_id"],
                 ["__count"],
             )
         )
-        received, by_rotation = Counter(), Counter()
-        for user, method, count in groups:
-            received[user.id] += count
-            if method == "round_robin":
-                by_rotation[user.id] += count
-        rotation_total = sum(by_rotation.values())
+        received = Counter({user.id: count for user, count in groups})
         for user in self:
             user.allocation_lead_count = received[user.id]
-            user.allocation_received_share = (
-                100.0 * by_rotation[user.id] / rotation_total if rotation_total else 0.0
-            )
 
     def write(self, vals):
         sudo = (

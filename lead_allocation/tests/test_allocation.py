@@ -254,11 +254,8 @@ class TestAllocation(LeadAllocationCase):
 
     def test_lead_allocations_page(self):
         self._create(4)
-        self.assertAlmostEqual(self.senior.allocation_share, 50.0)
-        self.assertAlmostEqual(self.junior_1.allocation_share, 25.0)
         self.assertEqual(self.senior.allocation_lead_count, 2)
-        self.assertAlmostEqual(self.senior.allocation_received_share, 50.0)
-        self.assertAlmostEqual(self.junior_2.allocation_received_share, 25.0)
+        self.assertEqual(self.junior_2.allocation_lead_count, 1)
         # Sales Administrators edit weights; salespeople may not.
         self.junior_1.with_user(self.manager).write({"allocation_weight": 7})
         self.assertEqual(self.junior_1.allocation_weight, 7)

@@ -61,7 +61,10 @@ class TestToursAdmin(TourCase):
     def test_admin_sets_weights_and_pauses(self):
         self.start_tour("/odoo", "lead_allocation_weights", login="admin")
         self.assertEqual(self.junior_1.allocation_weight, 15)
-        self.assertTrue(self.junior_2.allocation_paused)
+        self.assertEqual(
+            (self.senior | self.junior_1 | self.junior_2).mapped("allocation_paused"),
+            [True, True, True],
+        )
 
     def test_admin_toggles_isolation(self):
         self._set_isolation(False)

@@ -3,10 +3,39 @@ import { stepUtils } from "@web_tour/tour_utils";
 
 /** Cell `name` of the Lead Allocations row of `user`. */
 const cell = (user, name) => `.o_data_row:contains('${user}') td[name=${name}]`;
+/** The preview card of the pool (sales team) `pool`. */
+const pool = (name) => `.o_lead_allocation_pool[data-pool='${name}']`;
+/** The share of `user` in the preview card of `poolName`. */
+const share = (poolName, user) =>
+    `${pool(poolName)} .o_lead_allocation_member[data-user='${user}'] .o_lead_allocation_share`;
 
-// An administrator sets weights and pauses on the Lead Allocations page and reads the
-// expected shares: weights 10/5/5 give 50/25/25 %; Jo at 15 and Jay paused give 40/60/0 %.
-// Users at weight 0 are hidden until the "With a Weight" filter is removed.
+/** A step that checks how many of the next leads of Tour Team each salesperson gets. */
+function nextLeads(expected, content) {
+    return {
+        trigger: `${pool("Tour Team")} .o_lead_allocation_next`,
+        content,
+        run({ anchor }) {
+            const names = [...anchor.querySelectorAll(".o_lead_allocation_next_user")].map(
+                (item) => item.textContent.replace(/^\s*\d+\.\s*/, "").trim()
+            );
+            const counts = {};
+            for (const name of names) {
+                counts[name] = (counts[name] || 0) + 1;
+            }
+            const got = JSON.stringify(counts, Object.keys(counts).sort());
+            const want = JSON.stringify(expected, Object.keys(expected).sort());
+            if (names.length !== 10 || got !== want) {
+                throw new Error(`The next 10 leads go to ${names.join(", ")}, not ${want}`);
+            }
+        },
+    };
+}
+
+// An administrator sets weights and pauses on the Lead Allocations page and reads, above
+// the list, each pool's shares and who gets the next 10 leads: weights 10/5/5 give
+// 50/25/25 %; Jo at 15 and Jay paused give 40/60 % and 4 leads of 10 to Sam, 6 to Jo, without
+// reloading the page. With Sam paused too, the page warns that Tour Team's leads will be
+// saved unassigned. Users at weight 0 are hidden until the "With a Weight" filter is removed.
 registry.category("web_tour.tours").add("lead_allocation_weights", {
     url: "/odoo",
     steps: () => [
@@ -29,9 +58,23 @@ registry.category("web_tour.tours").add("lead_allocation_weights", {
             content: "By default, only the users with a weight",
         },
         {
-            trigger: `${cell("Sam Senior", "allocation_share")}:contains('50.0')`,
-            content: "Weights 10/5/5: Sam's expected share is 50 %",
+            trigger: `${share("Tour Team", "Sam Senior")}:contains('50.0 %')`,
+            content: "Weights 10/5/5: Sam's share of Tour Team's leads is 50 %",
         },
+        {
+            trigger: `${share("Tour Team", "Jo Junior")}:contains('25.0 %')`,
+        },
+        {
+            trigger: `${share("Tour Team", "Jay Junior")}:contains('25.0 %')`,
+        },
+        {
+            trigger: `${pool("Tour Team")}:not(:has(.o_lead_allocation_warning))`,
+            content: "Tour Team's leads will be assigned: no warning",
+        },
+        nextLeads(
+            { "Sam Senior": 5, "Jo Junior": 3, "Jay Junior": 2 },
+            "The next 10 leads of Tour Team: 5 to Sam, the others to Jo and Jay"
+        ),
         {
             trigger: ".o_list_renderer:not(:has(.o_data_row:contains('Sue Sales')))",
             content: "Sue (weight 0) is not listed",
@@ -45,12 +88,6 @@ registry.category("web_tour.tours").add("lead_allocation_weights", {
                     throw new Error(`The header "${label.textContent}" is cut off`);
                 }
             },
-        },
-        {
-            trigger: `${cell("Jo Junior", "allocation_share")}:contains('25.0')`,
-        },
-        {
-            trigger: `${cell("Jay Junior", "allocation_share")}:contains('25.0')`,
         },
         {
             trigger: cell("Jo Junior", "allocation_weight"),
@@ -70,6 +107,10 @@ registry.category("web_tour.tours").add("lead_allocation_weights", {
             trigger: `.o_list_renderer:not(:has(.o_selected_row)) ${cell("Jo Junior", "allocation_weight")}:contains('15')`,
         },
         {
+            trigger: `${share("Tour Team", "Jo Junior")}:contains('50.0 %')`,
+            content: "Jo: 15 of 30, read again after the save",
+        },
+        {
             trigger: `${cell("Jay Junior", "allocation_paused")} input`,
             content: "Pause Jay (saved at once)",
             run: "click",
@@ -78,16 +119,38 @@ registry.category("web_tour.tours").add("lead_allocation_weights", {
             trigger: `${cell("Jay Junior", "allocation_paused")} input:checked`,
         },
         {
-            trigger: `${cell("Jay Junior", "allocation_share")}:contains('0.0')`,
-            content: "Paused: Jay gets no share",
+            trigger: `${pool("Tour Team")}:not(:has(.o_lead_allocation_member[data-user='Jay Junior']))`,
+            content: "Paused: Jay is out of Tour Team's rotation",
         },
         {
-            trigger: `${cell("Jo Junior", "allocation_share")}:contains('60.0')`,
+            trigger: `${share("Tour Team", "Jo Junior")}:contains('60.0 %')`,
             content: "Jo: 15 of 25",
         },
         {
-            trigger: `${cell("Sam Senior", "allocation_share")}:contains('40.0')`,
+            trigger: `${share("Tour Team", "Sam Senior")}:contains('40.0 %')`,
             content: "Sam: 10 of 25, updated without reloading the page",
+        },
+        nextLeads(
+            { "Sam Senior": 4, "Jo Junior": 6 },
+            "The next 10 leads of Tour Team: 6 to Jo, 4 to Sam"
+        ),
+        {
+            trigger: `${cell("Sam Senior", "allocation_paused")} input`,
+            content: "Pause Sam",
+            run: "click",
+        },
+        {
+            trigger: `${cell("Jo Junior", "allocation_paused")} input`,
+            content: "Pause Jo: nobody is left in Tour Team's rotation",
+            run: "click",
+        },
+        {
+            trigger: `${pool("Tour Team")} .o_lead_allocation_warning:contains('Nobody can receive leads of Tour Team: new leads will be saved unassigned.')`,
+            content: "The page warns that Tour Team's leads will be saved unassigned",
+        },
+        {
+            trigger: `${pool("Tour Team")}:not(:has(.o_lead_allocation_member, .o_lead_allocation_next))`,
+            content: "Nobody left in Tour Team's rotation, no next lead to show",
         },
         {
             trigger: ".o_searchview_facet:contains('With a Weight') .o_facet_remove",
