@@ -27,7 +27,6 @@ class CrmLead(models.Model):
         "rotation, or every daily cap reached).",
     )
     allocation_reason = fields.Char(
-        "Allocation Reason",
         readonly=True,
         copy=False,
         help="Who got the lead when it was created, and by which rule.",
