@@ -144,7 +144,7 @@ class LeadWebhookController(http.Controller):
             {
                 "id": lead.id,
                 "user_id": lead.user_id.id or None,
-                "allocation_method": lead.allocation_method or "round_robin",
+                "allocation_method": lead.allocation_method,
                 "ignored_fields": payload.ignored_fields,
             },
             status=201 if outcome == "created" else 200,

@@ -5,23 +5,36 @@ ALLOCATION_METHODS = [
     ("webhook", "Webhook"),
     ("sheet", "Google Sheets"),
     ("manual", "Manual"),
+    ("creator", "Kept by Creator"),
+    ("unassigned", "Unassigned: Nobody Eligible"),
+    ("capped", "Unassigned: Daily Caps Reached"),
 ]
 
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    user_id = fields.Many2one(default=lambda self: self._default_allocation_user_id())
     allocation_method = fields.Selection(
         ALLOCATION_METHODS,
         string="Allocation",
         readonly=True,
         copy=False,
         index=True,
-        help="How the salesperson was chosen when the lead was created.",
+        help="How the salesperson was chosen when the lead was created: by the rotation "
+        "(Round Robin), named by an integration (Webhook, Google Sheets), given in the "
+        "creation values (Manual), kept by its creator (automatic allocation off, or a "
+        "creator who may own only their own leads), or left unassigned (nobody in the "
+        "rotation, or every daily cap reached).",
     )
     allocation_reason = fields.Char(
-        readonly=True, copy=False, help="Why this salesperson got the lead."
+        readonly=True,
+        copy=False,
+        help="Who got the lead when it was created, and by which rule.",
+    )
+    allocation_keeps_own = fields.Boolean(
+        compute="_compute_allocation_keeps_own",
+        help="Technical: the leads the current user creates stay theirs (the rotation "
+        "does not run for them).",
     )
     allocation_expected_share = fields.Float(
         "Expected Share (%)",
@@ -61,10 +74,12 @@ class CrmLead(models.Model):
         "This idempotency key was already used by this integration.",
     )
 
-    @api.model
-    def _default_allocation_user_id(self):
-        """Leave the salesperson empty when the rotation will choose one."""
-        return False if self._allocates_for_current_user() else self.env.user
+    @api.depends_context("uid")
+    def _compute_allocation_keeps_own(self):
+        user = self.env.user
+        self.allocation_keeps_own = user._is_lead_isolated() or (
+            self.env["lead.allocation.pool"]._enabled() and not self._allocates_for_current_user()
+        )
 
     @api.model
     def _allocates_for_current_user(self):
@@ -81,30 +96,117 @@ class CrmLead(models.Model):
             and not user._is_lead_isolated()
         )
 
+    @api.model
+    def default_get(self, fields):
+        """The salesperson starts empty when the rotation will choose one: neither Odoo's
+        default (the current user) nor a context default (a sales team's pipeline gives
+        the current user) is a choice the user made."""
+        defaults = super().default_get(fields)
+        if defaults.get("user_id") and self._allocates_for_current_user():
+            defaults["user_id"] = False
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
         self._allocate_salespeople(vals_list)
-        return super().create(vals_list)
-
-    def _creation_message(self):
-        """The chatter's creation note also says who got the lead and why (no extra message)."""
-        message = super()._creation_message()
-        return f"{message} {self.allocation_reason}." if self.allocation_reason else message
+        leads = super().create(vals_list)
+        leads._log_allocation_reason()
+        return leads
 
     @api.model
     def _allocate_salespeople(self, vals_list):
-        """Ask the pools (``lead.allocation.pool``) for the salesperson of each create
-        value that has none, in place; a salesperson given by the caller is kept."""
-        default_user = self.env.context.get("default_user_id")
-        unassigned = []
+        """Set the salesperson, ``allocation_method`` and ``allocation_reason`` of each
+        create value, in place: a salesperson in the values is kept (Manual), the others
+        are asked of the pools (``lead.allocation.pool``) or kept by their creator."""
+        allocates = self._allocates_for_current_user()
+        chosen, pending = [], []
         for vals in vals_list:
-            if vals.get("user_id") or default_user:
-                vals.setdefault("allocation_method", "manual")
+            # where the rotation does not run, the creator pre-filled as salesperson (the
+            # form's default) is not a choice either: the lead is kept by its creator
+            kept = not allocates and vals.get("user_id") == self.env.uid
+            if vals.get("user_id") and (vals.get("allocation_method") or not kept):
+                chosen.append(vals)
             else:
-                unassigned.append(vals)
-        if unassigned and self._allocates_for_current_user():
-            self.env["lead.allocation.pool"]._assign(unassigned)
+                pending.append(vals)
+        self._describe_chosen(chosen)
+        if not pending:
+            return
+        if allocates:
+            self.env["lead.allocation.pool"]._assign(pending)
+        else:
+            self._keep_with_creator(pending)
+
+    @api.model
+    def _describe_chosen(self, vals_list):
+        # sudo: the names of the chosen salespeople, for the reason
+        users = self.env["res.users"].sudo().browse(list({vals["user_id"] for vals in vals_list}))
+        names = {user.id: user.name for user in users}
+        for vals in vals_list:
+            if not vals.get("allocation_method"):
+                vals.update(
+                    allocation_method="manual",
+                    allocation_reason=self.env._(
+                        "Assigned to %(user)s when created by %(author)s",
+                        user=names[vals["user_id"]],
+                        author=self.env.user.name,
+                    ),
+                )
+
+    @api.model
+    def _keep_with_creator(self, vals_list):
+        """The rotation does not run: the creator keeps the leads (always when they may
+        own only their own leads, so that the form never ends in an Access Error; with
+        automatic allocation off, as Odoo's defaults decide)."""
+        user = self.env.user
+        if user._is_lead_isolated():
+            reason = self.env._(
+                "Kept by its creator: a Trusted Employee may own only their own leads"
+            )
+        elif self.env["lead.allocation.pool"]._enabled():
+            reason = self.env._("Kept by its creator: they may own only their own leads")
+        else:
+            self._keep_defaults(vals_list)
+            return
+        for vals in vals_list:
+            vals.update(user_id=user.id, allocation_method="creator", allocation_reason=reason)
+
+    @api.model
+    def _keep_defaults(self, vals_list):
+        """Automatic allocation off: Odoo's behaviour (the creator, a context default, or
+        nobody when the values say so), described."""
+        default = self.default_get(["user_id"]).get("user_id") or False
+        # sudo: the names of the salespeople, for the reason
+        Users = self.env["res.users"].sudo()
+        for vals in vals_list:
+            owner = Users.browse(vals.get("user_id", default) or ())
+            if owner == self.env.user:
+                method = "creator"
+                reason = self.env._("Kept by its creator: automatic allocation is off")
+            elif owner:
+                method = "manual"
+                reason = self.env._(
+                    "Assigned to %(user)s when created by %(author)s",
+                    user=owner.name,
+                    author=self.env.user.name,
+                )
+            else:
+                method = "unassigned"
+                reason = self.env._("Left unassigned: automatic allocation is off")
+            vals.update(user_id=owner.id, allocation_method=method, allocation_reason=reason)
+
+    def _log_allocation_reason(self):
+        """Post each lead's allocation reason as a note of OdooBot, where the chatter
+        shows it (it hides the body of the creation message): one batch insert, nobody
+        notified."""
+        context = self.env.context
+        if context.get("tracking_disable") or context.get("mail_create_nolog"):
+            return
+        bodies = {lead.id: lead.allocation_reason for lead in self if lead.allocation_reason}
+        if bodies:
+            self.browse(list(bodies))._message_log_batch(
+                bodies, author_id=self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
+            )
 
     # ------------------------------------------------------------------
     # Lead isolation: Trusted Employees see only the leads assigned to them

@@ -28,11 +28,13 @@ class LeadAllocationPool(models.AbstractModel):
 
     @api.model
     def _assign(self, vals_list):
-        """Give a salesperson to each ``crm.lead`` create value of ``vals_list``, in place.
+        """Give a salesperson to each ``crm.lead`` create value of ``vals_list``, in place,
+        with its ``allocation_method`` and ``allocation_reason``.
 
         Values are grouped by pool; each pool is locked, its rotation advanced once per
         lead in the order of ``vals_list``, and its new state stored, so a batch costs the
-        same few queries as a single lead. Leads nobody may receive stay unassigned.
+        same few queries as a single lead. Leads nobody may receive stay unassigned
+        (``unassigned``: nobody in the rotation; ``capped``: every daily cap reached).
         """
         pools = defaultdict(list)
         for vals in vals_list:
@@ -48,20 +50,16 @@ class LeadAllocationPool(models.AbstractModel):
                     team_id,
                     len(pool_vals),
                 )
+                self._leave_unassigned(pool_vals, "unassigned", team_id)
                 continue
             pool_key = _pool_key(company_id, team_id)
             rotation = State._acquire(pool_key)
             picks = self._pick(members, rotation, len(pool_vals))
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
-                    vals.update(
-                        user_id=user.id,
-                        allocation_method="round_robin",
-                        allocation_reason=self._reason(user, weights),
-                    )
-                    vals["allocation_expected_share"] = (
-                        100.0 * weights[user.id] / sum(weights.values())
-                    )
+                    self._give(vals, user, weights)
+                else:
+                    self._leave_unassigned([vals], "capped", team_id)
             if not all(user for user, _weights in picks):
                 _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
             State._store(pool_key, rotation)
@@ -130,6 +128,44 @@ class LeadAllocationPool(models.AbstractModel):
         }
 
     @api.model
+    def _give(self, vals, user, weights):
+        vals.update(
+            user_id=user.id,
+            allocation_method="round_robin",
+            allocation_reason=self._reason(user, weights),
+            allocation_expected_share=100.0 * weights[user.id] / sum(weights.values()),
+        )
+        if not vals.get("team_id"):
+            # The web client sends "team_id": false: without it the ORM computes the team
+            # from the salesperson (or takes the context's default team, the pool's team),
+            # as crm does when a salesperson is chosen.
+            vals.pop("team_id", None)
+
+    @api.model
+    def _leave_unassigned(self, vals_list, method, team_id):
+        team = self.env["crm.team"].browse(team_id or ())
+        if method == "capped":
+            reason = self.env._(
+                "Left unassigned: every salesperson in the rotation of %(pool)s "
+                "reached their daily cap",
+                pool=self._pool_name(team),
+            )
+        else:
+            reason = self.env._(
+                "Left unassigned: nobody in the rotation of %(pool)s (weight above 0, not paused)",
+                pool=self._pool_name(team),
+            )
+        for vals in vals_list:
+            vals.update(user_id=False, allocation_method=method, allocation_reason=reason)
+
+    @api.model
+    def _pool_name(self, team):
+        # sudo: the name of the lead's team, for the reason
+        if team:
+            return self.env._("the team %(team)s", team=team.sudo().name)
+        return self.env._("the leads without a team")
+
+    @api.model
     def _preview(self, company_id, team_id, count=10):
         """The ids of the salespeople the next ``count`` leads of the pool would go to,
         with the current weights, pauses and caps (False: the lead would stay unassigned).
@@ -154,6 +190,9 @@ class LeadAllocationPool(models.AbstractModel):
             received_today = self._received_today(members)
         # any change of the members' settings restarts the rotation, even one undone since
         generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
+        # records iterated from ``members`` share its prefetch: what the lead's create reads
+        # of the chosen salespeople later (partner, e-mail) is one query for all of them
+        by_id = {user.id: user for user in members}
         picks = []
         for _i in range(count):
             weights = {
@@ -165,7 +204,7 @@ class LeadAllocationPool(models.AbstractModel):
             if not weights:
                 picks.append((members.browse(), {}))
                 continue
-            user = members.browse(rotation.next(weights, generation))
+            user = by_id[rotation.next(weights, generation)]
             received_today[user.id] += 1
             picks.append((user, weights))
         return picks

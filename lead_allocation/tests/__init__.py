@@ -1,5 +1,6 @@
 from . import (
     test_allocation,
+    test_allocation_method,
     test_allocation_pool,
     test_concurrency,
     test_install,
@@ -10,4 +11,5 @@ from . import (
     test_tours,
     test_webhook,
     test_webhook_faults,
+    test_webhook_allocation_method,
 )

@@ -84,6 +84,13 @@ class TestToursAdmin(TourCase):
                 )
             ]
         )
+        for name, user, method in (
+            ("Lead kept by its creator", self.junior_1, "creator"),
+            ("Lead nobody could take", False, "unassigned"),
+            ("Lead over the caps", False, "capped"),
+        ):
+            lead = Lead.create({"name": name, "type": "opportunity"})
+            lead.write({"user_id": user and user.id, "allocation_method": method})
         self.start_tour("/odoo", "lead_allocation_lead_list", login="admin")
 
 
@@ -93,11 +100,20 @@ class TestToursSalespeople(TourCase):
         self.senior.allocation_daily_cap = 1
         self.junior_2.allocation_paused = True
         self.start_tour("/odoo", "lead_allocation_salesperson_creates", login="tour_sales")
-        leads = self.env["crm.lead"].search(
-            [("name", "in", ("Quick tour lead", "Form tour lead"))], order="id"
-        )
-        self.assertEqual(leads.mapped("user_id"), self.senior | self.junior_1)
+        self.start_tour("/odoo", "lead_allocation_team_pipeline", login="tour_sales")
+        names = ("Quick tour lead", "Form tour lead", "Team quick lead", "Team form lead")
+        leads = self.env["crm.lead"].search([("name", "in", names)], order="id")
+        self.assertEqual(leads.mapped("name"), list(names))
+        self.assertEqual(leads.user_id, self.senior | self.junior_1)
+        self.assertEqual(leads[1:].user_id, self.junior_1)
         self.assertEqual(set(leads.mapped("allocation_method")), {"round_robin"})
+        self.assertEqual(leads.team_id, self.team)
+
+    def test_trusted_employee_clears_the_salesperson(self):
+        self._set_isolation(True)
+        self.start_tour("/odoo", "lead_allocation_trusted_employee_creates", login="tour_junior2")
+        lead = self.env["crm.lead"].search([("name", "=", "Lead typed by Jay")])
+        self.assertEqual((lead.user_id, lead.allocation_method), (self.junior_2, "creator"))
 
     def test_trusted_employee_sees_own_leads(self):
         leads = self.env["crm.lead"].create(

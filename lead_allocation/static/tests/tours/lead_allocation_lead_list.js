@@ -1,12 +1,23 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_utils";
 
-const FILTERS = ["By Round Robin", "By Webhook", "From Google Sheets", "Assigned Manually"];
+const FILTERS = [
+    "By Round Robin",
+    "By Webhook",
+    "From Google Sheets",
+    "Assigned Manually",
+    "Kept by Creator",
+    "Nobody Eligible",
+    "Daily Caps Reached",
+];
 const ROWS = [
     ["Lead by rotation", "Round Robin"],
     ["Lead by webhook", "Webhook"],
     ["Lead from a sheet", "Google Sheets"],
     ["Lead given by hand", "Manual"],
+    ["Lead kept by its creator", "Kept by Creator"],
+    ["Lead nobody could take", "Unassigned: Nobody Eligible"],
+    ["Lead over the caps", "Unassigned: Daily Caps Reached"],
 ];
 
 /** A filter of the search panel, whose label must be read in full (not cut off with "…"). */

@@ -4,11 +4,14 @@ import { stepUtils } from "@web_tour/tour_utils";
 const FORM = ".o_lead_opportunity_form";
 const SALESPERSON = `${FORM} .o_field_widget[name=user_id] input`;
 const ALLOCATION = `${FORM} .o_field_widget[name=allocation_method]`;
+const WHY = `${FORM} .o_field_widget[name=allocation_reason]`;
+const CHATTER = ".o-mail-Chatter .o-mail-Message";
 
 // A salesperson (All Documents, outside the rotation) creates two leads from the main
 // pipeline, one by kanban quick create and one in the full form (New on the first lead's
-// form), and reads on each lead who got it: Sam (weight 10) gets the first, then reaches
-// his daily cap of 1, so Jo gets the second.
+// form), and reads on each lead who got it and why, on the form and in the chatter: Sam
+// (weight 10 of 15, Jay is paused) gets the first, then reaches his daily cap of 1, so Jo
+// gets the second.
 registry.category("web_tour.tours").add("lead_allocation_salesperson_creates", {
     url: "/odoo",
     steps: () => [
@@ -47,6 +50,14 @@ registry.category("web_tour.tours").add("lead_allocation_salesperson_creates", {
             trigger: `${ALLOCATION}:contains('Round Robin')`,
         },
         {
+            trigger: `${WHY}:contains('Assigned to Sam Senior by round robin (weight 10 of 15)')`,
+            content: "Why, on the form",
+        },
+        {
+            trigger: `${CHATTER}:contains('Assigned to Sam Senior by round robin (weight 10 of 15)')`,
+            content: "Why, in the chatter",
+        },
+        {
             trigger: ".o_control_panel .o_form_button_create",
             content: "New, from the lead's form",
             run: "click",
@@ -70,6 +81,10 @@ registry.category("web_tour.tours").add("lead_allocation_salesperson_creates", {
         },
         {
             trigger: `${ALLOCATION}:contains('Round Robin')`,
+        },
+        {
+            trigger: `${CHATTER}:contains('Assigned to Jo Junior by round robin (weight 5 of 5)')`,
+            content: "Why, in the chatter: Jo was the only one under the cap",
         },
     ],
 });
