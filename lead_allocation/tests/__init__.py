@@ -10,6 +10,6 @@ from . import (
     test_sheets,
     test_tours,
     test_webhook,
-    test_webhook_faults,
     test_webhook_allocation_method,
+    test_webhook_faults,
 )
