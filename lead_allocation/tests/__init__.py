@@ -5,6 +5,7 @@ from . import (
     test_install,
     test_isolation,
     test_isolation_probes,
+    test_sheet_sync,
     test_sheets,
     test_tours,
     test_webhook,
