@@ -81,6 +81,13 @@ def _free_port():
 @contextlib.contextmanager
 def server(workers=2):
     """Serve the benchmark database with ``workers`` HTTP workers; yields the base URL."""
+    with server_process(workers) as (base, _proc):
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(workers=2):
+    """Like ``server``; yields the base URL and the server's (master) process."""
     port, gevent_port = _free_port(), _free_port()
     args = [
         os.environ["ODOO_BIN"],
@@ -121,10 +128,19 @@ def server(workers=2):
                 time.sleep(0.5)
         else:
             raise RuntimeError("the Odoo server did not start")
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(30)
 
 
-__all__ = ["environment", "odoo", "percentile", "report", "server", "statistics", "timed"]
+__all__ = [
+    "environment",
+    "odoo",
+    "percentile",
+    "report",
+    "server",
+    "server_process",
+    "statistics",
+    "timed",
+]

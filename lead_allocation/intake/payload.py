@@ -158,6 +158,8 @@ def _record_id(data, fname):
         if not (text.isascii() and text.isdigit()):
             raise IntakeError("invalid_type", f"{fname} must be an integer.", fname)
         value = int(text)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)  # 12.0 is an integer for JSON (and JSON Schema)
     elif isinstance(value, bool) or not isinstance(value, int):
         raise IntakeError("invalid_type", f"{fname} must be an integer.", fname)
     if not 0 < value <= MAX_ID:

@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    ir_http,
     lead_allocation_intake,
     lead_allocation_pool,
     lead_allocation_sheet,

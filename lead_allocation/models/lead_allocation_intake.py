@@ -6,7 +6,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, models
 from odoo.exceptions import ConcurrencyError, UserError
-from odoo.tools import mute_logger
+from odoo.tools import escape_psql, mute_logger
 from odoo.tools.misc import clean_context
 
 from ..intake import IntakeError
@@ -220,19 +220,29 @@ class LeadAllocationIntake(models.AbstractModel):
         values = {}
         if tag_names:
             values["tag_ids"] = [(6, 0, self._find_or_create_tags(tag_names).ids)]
-        utm_mixin = self.env["utm.mixin"]
         for key, name in utm_items:
-            record = utm_mixin._find_or_create_record(UTM_MODELS[key], name)
-            values[f"{key}_id"] = record.id
+            values[f"{key}_id"] = self._find_or_create_by_name(UTM_MODELS[key], name).id
         return values
 
     @api.model
+    def _find_or_create_by_name(self, model_name, name):
+        """The record named ``name`` (case insensitive, archived ones too), or a new one.
+
+        Unlike ``utm.mixin._find_or_create_record``, the name is escaped: ``%`` and ``_``
+        are not wildcards, and a trailing backslash does not break the query.
+        """
+        Model = self.env[model_name].with_context(active_test=False)
+        record = Model.search([("name", "=ilike", escape_psql(name))], limit=1)
+        if not record:
+            extra = {"is_auto_campaign": True} if "is_auto_campaign" in Model._fields else {}
+            record = Model.create({"name": name, **extra})
+        return record
+
+    @api.model
     def _find_or_create_tags(self, names):
-        Tag = self.env["crm.tag"]
-        tags = Tag
+        tags = self.env["crm.tag"]
         for name in names:
-            tag = Tag.search([("name", "=ilike", name)], limit=1) or Tag.create({"name": name})
-            tags |= tag
+            tags |= self._find_or_create_by_name("crm.tag", name)
         return tags
 
     @api.model

@@ -5,8 +5,10 @@ from . import (
     test_install,
     test_isolation,
     test_isolation_probes,
+    test_multi_company,
     test_sheet_sync,
     test_sheets,
     test_tours,
     test_webhook,
+    test_webhook_faults,
 )

@@ -66,7 +66,7 @@ class TestToursAdmin(TourCase):
     def test_admin_toggles_isolation(self):
         self._set_isolation(False)
         self.start_tour("/odoo", "lead_allocation_isolation_setting", login="admin")
-        self.assertTrue(self.env["res.config.settings"]._lead_isolation_active())
+        self.assertTrue(self.env["res.users"]._lead_isolation_enabled())
 
     def test_lead_list_shows_allocation(self):
         Lead = self.env["crm.lead"]

@@ -334,3 +334,16 @@ class TestWebhook(WebhookCase):
             {"200", "201", "400", "401", "403", "409", "413", "415", "422"},
             set(operation["responses"]),
         )
+
+    def test_names_are_not_patterns(self):
+        """Tags and UTM records are found by their exact name: a trailing backslash, '%'
+        or '_' are plain characters (they once broke the query or matched other names)."""
+        self.env["utm.source"].create({"name": "Fair 2026"})
+        self.env["crm.tag"].create({"name": "Hot lead"})
+        for name in ("Fair \\", "Fair%", "Fair_2026", "Hot%"):
+            with self.subTest(name=name):
+                response = self.post({"name": "x", "source": name, "tag_names": [name]})
+                self.assertEqual(response.status_code, 201, response.text)
+                lead = self.env["crm.lead"].browse(response.json()["id"])
+                self.assertEqual(lead.source_id.name, name)
+                self.assertEqual(lead.tag_ids.mapped("name"), [name])
