@@ -5,8 +5,10 @@ The real gspread and google-auth run; only the server is fake (127.0.0.1, a thre
 
 import importlib.util
 import pathlib
+import socket
 
 import pytest
+import requests
 from sheets import (
     SheetClient,
     SheetError,
@@ -100,6 +102,55 @@ def test_timeouts_are_retried(google):
     google.inject(503, delay=1.0)
     assert len(sheet.rows(2, 3)) == 2
     assert client.sleeps == [1.0]
+
+
+def closed_port():
+    """A local port nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def attempts(monkeypatch):
+    """The URLs of the HTTP requests really sent (the sending itself is untouched)."""
+    sent = []
+    send = requests.adapters.HTTPAdapter.send
+
+    def counting_send(adapter, request, *args, **kwargs):
+        sent.append(request.url)
+        return send(adapter, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", counting_send)
+    return sent
+
+
+def test_unreachable_google_in_plain_words_once_or_with_retries(attempts):
+    port = closed_port()
+    base = f"http://127.0.0.1:{port}"
+    info = fake_google.service_account_info(base + "/token")
+    sleeps = []
+    client = SheetClient(info, api_base=base + "/v4", retries=0, sleep=sleeps.append)
+    with pytest.raises(SheetError) as err:
+        client.open("sheet-key-1")
+    assert err.value.message == (
+        f"Google could not be reached at 127.0.0.1:{port} (connection refused): check the "
+        "server's internet access (DNS, firewall, proxy)."
+    )
+    assert err.value.retryable
+    assert (len(attempts), sleeps) == (1, [])  # no retry: one attempt, no wait
+    attempts.clear()
+    client = SheetClient(info, api_base=base + "/v4", retries=5, sleep=sleeps.append)
+    with pytest.raises(SheetError, match="connection refused"):
+        client.open("sheet-key-1")
+    assert (len(attempts), sleeps) == (6, [1.0, 2.0, 4.0, 8.0, 16.0])
+
+
+def test_timeout_in_plain_words(google):
+    sheet = make_client(google, timeout=0.3, retries=0).open("sheet-key-1")
+    google.inject(503, delay=1.0)
+    with pytest.raises(SheetError, match=r"reached at 127\.0\.0\.1:\d+ \(no answer in time"):
+        sheet.rows(2, 3)
 
 
 def test_bad_keys():

@@ -6,7 +6,12 @@ from odoo.exceptions import ValidationError
 from ..sheets import SheetClient, SheetError, parse_service_account
 from ..sheets.rows import normalize_header, suggest_mapping
 
-SYNC_STATES = [("ok", "Done"), ("partial", "Done with errors"), ("failed", "Failed")]
+SYNC_STATES = [
+    ("ok", "Done"),
+    ("partial", "Done with errors"),
+    ("stopped", "Stopped part-way"),
+    ("failed", "Failed"),
+]
 
 
 class LeadAllocationSheet(models.Model):
@@ -17,6 +22,11 @@ class LeadAllocationSheet(models.Model):
 
     # Rows read (and leads created) per batch; each batch is committed by the cron.
     _sync_chunk_size = 500
+    # A source failing n times in a row is next tried after interval * 2^n, at most this
+    # long (or its own interval when longer).
+    _sync_backoff_cap_minutes = 24 * 60
+    # "Test connection" is interactive: one attempt, and a short wait for Google.
+    _test_timeout = 10.0
 
     name = fields.Char(
         required=True, help="Also the UTM source of the leads imported from this sheet."
@@ -67,6 +77,31 @@ class LeadAllocationSheet(models.Model):
     sync_count = fields.Integer(readonly=True, copy=False, help="Number of the last sync.")
     last_sync_state = fields.Selection(SYNC_STATES, readonly=True, copy=False)
     last_sync_message = fields.Text(readonly=True, copy=False)
+    next_sync_date = fields.Datetime(
+        string="Next Sync",
+        compute="_compute_next_sync_date",
+        store=True,
+        help="From then on the scheduled action reads the sheet again: after the polling "
+        "interval, or later after failed syncs (the wait doubles with each failure in a "
+        "row, up to a day).",
+    )
+    failure_count = fields.Integer(string="Failed Syncs in a Row", readonly=True, copy=False)
+    sync_requested = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Sync now was clicked: the scheduled action syncs the sheet at its next run.",
+    )
+    sync_running = fields.Boolean(
+        string="Sync in Progress",
+        readonly=True,
+        copy=False,
+        help="A sync started and has not reached the end of the sheet yet. Stopped "
+        "part-way, it continues at the next run of the scheduled action.",
+    )
+    sync_rows_done = fields.Integer(string="Rows Read", readonly=True, copy=False)
+    sync_rows_total = fields.Integer(string="Rows in the Sheet", readonly=True, copy=False)
+    # outcome counts of the sync in progress, committed with each batch
+    sync_totals = fields.Json(readonly=True, copy=False)
     row_ids = fields.One2many("lead.allocation.sheet.row", "sheet_id", string="Sync Log")
     imported_count = fields.Integer(compute="_compute_row_counts")
     error_count = fields.Integer(compute="_compute_row_counts")
@@ -80,6 +115,13 @@ class LeadAllocationSheet(models.Model):
 
     def _compute_credentials_input(self):
         self.credentials_input = False
+
+    @api.depends("last_sync_date", "interval_minutes", "failure_count")
+    def _compute_next_sync_date(self):
+        for sheet in self:
+            sheet.next_sync_date = sheet.last_sync_date and sheet.last_sync_date + timedelta(
+                minutes=sheet._sync_delay_minutes()
+            )
 
     @api.depends("row_ids.state")
     def _compute_row_counts(self):
@@ -110,14 +152,20 @@ class LeadAllocationSheet(models.Model):
 
     # -- actions ---------------------------------------------------------------
     def action_test_connection(self):
-        """Open the sheet, report its title and headers, suggest the column mapping."""
+        """Open the sheet, report its title and headers, suggest the column mapping.
+
+        Interactive: one attempt with a short timeout, so that an unreachable Google is
+        reported at once. A working connection ends the backoff of a failing source.
+        """
         self.ensure_one()
         try:
-            sheet = self._open_worksheet()
+            sheet = self._open_worksheet(interactive=True)
             headers = sheet.headers(self.header_row)
         except SheetError as error:
             return self._notify(self.env._("Connection failed"), error.message, "danger")
         added = self._add_suggested_columns(headers)
+        if self.failure_count:
+            self.failure_count = 0
         message = self.env._(
             "Spreadsheet “%(title)s”, worksheet “%(worksheet)s”. Headers: %(headers)s.",
             title=sheet.spreadsheet_title,
@@ -129,15 +177,46 @@ class LeadAllocationSheet(models.Model):
         return self._notify(self.env._("Connection works"), message, "success", reload=True)
 
     def action_sync_now(self):
+        """Queue a sync: the scheduled action runs it in the background, batch by batch,
+        and the form shows how far it got."""
         self.ensure_one()
-        if self._sync() is None:
+        if self.env["lead.allocation.sheet.sync"]._is_running(self):
             return self._notify(
                 self.env._("Sync already running"),
-                self.env._("This sheet is being synced right now; try again in a minute."),
+                self.env._(
+                    "This sheet is being synced right now (%(done)s of %(total)s rows read).",
+                    done=self.sync_rows_done,
+                    total=self.sync_rows_total,
+                ),
                 "warning",
             )
-        kind = {"ok": "success", "partial": "warning"}.get(self.last_sync_state, "danger")
-        return self._notify(self.env._("Sync done"), self.last_sync_message, kind, reload=True)
+        cron = self.env.ref("lead_allocation.ir_cron_sync_lead_sheets")
+        # sudo: Sales Administrators may not read scheduled actions; only its state is read
+        if not cron.sudo().active:
+            return self._notify(
+                self.env._("Scheduled action archived"),
+                self.env._(
+                    "Syncs run in the scheduled action “%(name)s”, which is archived: "
+                    "activate it among the scheduled actions (Settings, Technical).",
+                    name=cron.sudo().name,
+                ),
+                "danger",
+            )
+        self.sync_requested = True
+        cron._trigger()
+        return self._notify(
+            self.env._("Sync queued"),
+            self.env._(
+                "The sheet is read in the background; this form shows how far the sync got "
+                "(reload it to follow), then its result."
+            ),
+            "info",
+            reload=True,
+        )
+
+    def action_refresh(self):
+        """Re-read the form (the sync's progress)."""
+        return True
 
     def action_open_leads(self):
         self.ensure_one()
@@ -153,20 +232,21 @@ class LeadAllocationSheet(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync every active source whose polling interval has elapsed.
+        """Sync the sources that are due: queued by "Sync now", stopped part-way (they
+        continue where they stopped, whatever their polling interval), or whose next sync
+        date (polling interval, backoff after failures) has come.
 
-        Progress is committed after each batch of rows: an interrupted sync starts again
-        on the next run and skips the rows already imported.
+        Progress is committed after each batch of rows. A source that could not finish
+        is counted as remaining, so that the scheduled action runs again at once.
         """
-        now = fields.Datetime.now()
-        due = self.search([]).filtered(
-            lambda sheet: not sheet.last_sync_date
-            or sheet.last_sync_date + timedelta(minutes=sheet.interval_minutes) <= now
-        )
         Sync = self.env["lead.allocation.sheet.sync"]
+        due = Sync._due_sheets()
         Sync._commit_progress(0, remaining=len(due))
-        for sheet in due:
-            sheet._sync()  # None (skipped) when a "Sync now" of it is running
+        for index, sheet in enumerate(due):
+            # None (skipped) when another sync of the source is running
+            if sheet._sync() is not None and sheet.sync_running:
+                Sync._commit_progress(0, remaining=len(due) - index)
+                break
             if Sync._commit_progress(1) <= 0:
                 break
 
@@ -178,22 +258,36 @@ class LeadAllocationSheet(models.Model):
         """
         return self.env["lead.allocation.sheet.sync"]._run(self)
 
-    def _open_worksheet(self):
+    def _sync_delay_minutes(self):
+        """Minutes from a sync to the next one: the interval, doubled per failure in a row."""
+        if not self.failure_count:
+            return self.interval_minutes
+        cap = max(self._sync_backoff_cap_minutes, self.interval_minutes)
+        return min(self.interval_minutes * 2 ** min(self.failure_count, 20), cap)
+
+    def _open_worksheet(self, interactive=False):
         # sudo: the key is readable by administrators only; it is used, never shown
         credentials = self.sudo().credentials_json
         if not credentials:
             raise SheetError(self.env._("No service-account key: paste one first."))
-        return self._sheet_client(credentials).open(self.spreadsheet, self.worksheet or None)
+        client = self._sheet_client(credentials, interactive=interactive)
+        return client.open(self.spreadsheet, self.worksheet or None)
 
     @api.model
-    def _sheet_client(self, credentials):
-        """The Google client; tests point ``lead_allocation.sheets_api_base`` elsewhere."""
+    def _sheet_client(self, credentials, interactive=False):
+        """The Google client; tests point ``lead_allocation.sheets_api_base`` elsewhere.
+
+        Interactive (a button): no retry and a short timeout; scheduled: retries with
+        exponential backoff on quota errors, 5xx and network faults.
+        """
         # sudo: reading a technical setting
         param = self.env["ir.config_parameter"].sudo().get_param
+        timeout = float(param("lead_allocation.sheets_timeout") or 30)
         return SheetClient(
             credentials,
             api_base=param("lead_allocation.sheets_api_base") or None,
-            timeout=float(param("lead_allocation.sheets_timeout") or 30),
+            timeout=min(timeout, self._test_timeout) if interactive else timeout,
+            retries=0 if interactive else 5,
             backoff=float(param("lead_allocation.sheets_backoff") or 1),
         )
 

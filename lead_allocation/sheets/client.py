@@ -10,7 +10,10 @@ exception type, :class:`SheetError`, carrying Google's own error text.
 import contextlib
 import json
 import logging
+import socket
+import ssl
 import time
+import urllib.parse
 
 import gspread
 import requests
@@ -19,6 +22,7 @@ from google.oauth2 import service_account
 from gspread import urls as gspread_urls
 from gspread.http_client import HTTPClient
 from gspread.utils import ValueRenderOption, extract_id_from_url
+from urllib3 import exceptions as urllib3_exceptions
 
 _logger = logging.getLogger(__name__)
 
@@ -129,7 +133,57 @@ def google_errors():
     except auth_exceptions.RefreshError as exc:
         raise SheetError(f"Google refused the service-account key: {exc}", status=401) from None
     except (requests.RequestException, auth_exceptions.TransportError) as exc:
-        raise SheetError(f"Could not reach Google: {exc}", retryable=True) from None
+        raise _network_error(exc) from None
+
+
+def _exception_chain(exc):
+    """``exc`` and the exceptions it wraps (cause, context, urllib3's reason, args)."""
+    seen, todo = set(), [exc]
+    while todo:
+        error = todo.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        todo += [error.__cause__, error.__context__, getattr(error, "reason", None)]
+        todo += [arg for arg in getattr(error, "args", ()) if isinstance(arg, BaseException)]
+
+
+# What went wrong on the way to Google, most specific first: (exception types, words).
+NETWORK_FAULTS = (
+    ((urllib3_exceptions.NameResolutionError, socket.gaierror), "DNS: the name is unknown"),
+    ((ConnectionRefusedError,), "connection refused"),
+    (
+        (requests.Timeout, urllib3_exceptions.ReadTimeoutError, socket.timeout),
+        "no answer in time (timeout)",
+    ),
+    ((requests.exceptions.SSLError, ssl.SSLError), "the secure connection (TLS) failed"),
+    ((requests.exceptions.ProxyError,), "the proxy refused the connection"),
+    ((ConnectionResetError, urllib3_exceptions.ProtocolError), "connection reset"),
+)
+
+
+def _network_error(exc):
+    """A SheetError saying in plain words that Google could not be reached, and why
+    (connection refused, DNS, timeout...), instead of urllib3's text."""
+    chain = list(_exception_chain(exc))
+    reason = next(
+        (words for types, words in NETWORK_FAULTS if any(isinstance(e, types) for e in chain)),
+        "network error",
+    )
+    host = next((_host(e) for e in chain if _host(e)), None)
+    where = f" at {host}" if host else ""
+    return SheetError(
+        f"Google could not be reached{where} ({reason}): check the server's internet "
+        "access (DNS, firewall, proxy).",
+        retryable=True,
+    )
+
+
+def _host(error):
+    request = getattr(error, "request", None)
+    url = getattr(request, "url", None) or ""
+    return urllib.parse.urlsplit(url).netloc if isinstance(url, str) else ""
 
 
 def _api_error(exc):

@@ -20,7 +20,7 @@ from ..intake import parse_lead_payload
 from ..models.lead_allocation_sheet_sync import SYNC_LOCK_NAMESPACE
 from .common import real_transaction, run_in_parallel
 from .fake_google import FakeGoogle
-from .test_sheets import HEADERS, SHEET_KEY, lead_row
+from .sheet_common import HEADERS, SHEET_KEY, lead_row
 
 
 def replaying(func, cr, registry, tries=5):

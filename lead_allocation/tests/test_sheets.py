@@ -1,59 +1,12 @@
-import json
-from unittest.mock import patch
-
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
-from .common import LeadAllocationCase
-from .fake_google import FakeGoogle
-
-HEADERS = ["Name", "Email", "Phone", "Company", "Notes", "Source", "Agent/User ID"]
-SHEET_KEY = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
-
-
-def lead_row(i, agent="", notes=""):
-    return [f"Lead {i}", f"lead{i}@example.com", f"+32 470 00 00 {i:02d}", f"Co {i}", notes,
-            "Facebook", agent]  # fmt: skip
+from .sheet_common import SHEET_KEY, SheetCase, lead_row
 
 
 @tagged("post_install", "-at_install")
-class TestSheets(LeadAllocationCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.google = FakeGoogle().start()
-        cls.addClassCleanup(cls.google.stop)
-        param = cls.env["ir.config_parameter"].sudo().set_param
-        param("lead_allocation.sheets_api_base", cls.google.api_base)
-        param("lead_allocation.sheets_backoff", "0.01")
-        param("lead_allocation.sheets_timeout", "5")
-        cls.Sheet = cls.env["lead.allocation.sheet"].with_user(cls.manager)
-
-    def setUp(self):
-        super().setUp()
-        self.google.clear_faults()
-        self.rows = [list(HEADERS)] + [lead_row(i) for i in range(1, 6)]
-        self.google.add_sheet(SHEET_KEY, "Spring leads", self.rows)
-        self.source = self.Sheet.create(
-            {
-                "name": "Spring sheet",
-                "spreadsheet": f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0",
-                "team_id": self.team.id,
-                "credentials_input": json.dumps(self.google.service_account_info()),
-            }
-        )
-
-    def sync(self, source=None):
-        source = source or self.source
-        totals = source._sync()
-        source.invalidate_recordset()
-        return totals
-
-    def leads(self, source=None):
-        source = source or self.source
-        rows = source.row_ids.filtered(lambda row: row.state == "imported")
-        return rows.lead_id
+class TestSheets(SheetCase):
+    """Rows to leads: mapping, agents, duplicates, bad rows, re-syncs, Test connection."""
 
     def test_first_import(self):
         self.rows[3][6] = str(self.junior_2.id)  # "Lead 3" names its agent
@@ -162,76 +115,6 @@ class TestSheets(LeadAllocationCase):
         # the sync did not change
         self.assertLessEqual(abs(resync_queries() - small), 1)
 
-    def test_rate_limit_then_success(self):
-        self.google.inject(429, times=2)
-        self.google.inject(503, times=1, path="metadata")
-        self.assertEqual(self.sync()["imported"], 5)
-        self.assertEqual(self.source.last_sync_state, "ok")
-
-    def test_crash_mid_sync_then_resume(self):
-        self.rows.extend(lead_row(i) for i in range(6, 12))
-        with patch.object(type(self.Sheet), "_sync_chunk_size", 3):
-            # Google keeps failing from row 8: the batches before it are kept
-            self.google.inject(500, times=100, from_row=8)
-            with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet_sync"):
-                self.sync()
-            self.assertEqual(self.source.last_sync_state, "failed")
-            self.assertIn("500 INTERNAL", self.source.last_sync_message)
-            self.assertEqual(len(self.leads()), 6)
-            self.google.clear_faults()
-            # the process dies while creating the leads of the second batch
-            self.rows.extend(lead_row(i) for i in range(12, 15))
-            Row = type(self.env["lead.allocation.sheet.row"])
-            original = Row._create_leads
-            calls = []
-
-            def crash(rows, source, pending, *args):
-                calls.extend(pending[:1])
-                if len(calls) == 2:
-                    raise RuntimeError("worker killed")
-                return original(rows, source, pending, *args)
-
-            # (not assertRaises: it would roll back the whole block)
-            with patch.object(Row, "_create_leads", crash):
-                try:
-                    self.sync()
-                except RuntimeError:
-                    pass
-                else:
-                    self.fail("the sync did not crash")
-            self.source.invalidate_recordset()
-            self.assertEqual(len(self.leads()), 9)
-            self.sync()
-        names = self.leads().mapped("name")
-        self.assertEqual(sorted(names), sorted(f"Lead {i}" for i in range(1, 15)))
-        self.assertEqual(self.env["crm.lead"].search_count([("name", "=like", "Lead %")]), 14)
-
-    def test_cron_commits_each_batch_and_resumes_when_out_of_time(self):
-        self.rows.extend(lead_row(i) for i in range(6, 12))  # 11 rows: batches of 4, 4, 3
-        commits = []
-
-        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
-            commits.append((processed, remaining))
-            # the cron's time runs out after the second batch
-            return 0 if len(commits) == 3 else 100
-
-        Sheet = self.env["lead.allocation.sheet"].with_context(cron_id=1)
-        with (
-            patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
-            patch.object(type(self.Sheet), "_sync_chunk_size", 4),
-        ):
-            Sheet._cron_sync()
-            self.source.invalidate_recordset()
-            self.assertEqual(commits, [(0, 1), (0, None), (0, None), (1, None)])
-            self.assertEqual(len(self.leads()), 8)
-            self.assertEqual(self.source.last_sync_state, "partial")
-            self.assertIn("continues on the next run", self.source.last_sync_message)
-            self.source.last_sync_date = False  # due again (the cron reschedules at once)
-            Sheet._cron_sync()
-        self.source.invalidate_recordset()
-        self.assertEqual(len(self.leads()), 11)
-        self.assertEqual(self.source.last_sync_state, "ok")
-
     def test_test_connection_reports_title_headers_or_google_error(self):
         action = self.source.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
@@ -248,6 +131,18 @@ class TestSheets(LeadAllocationCase):
             "No worksheet named 'Nope'", self.source.action_test_connection()["params"]["message"]
         )
 
+    def test_test_connection_fails_fast_and_plainly_when_google_is_unreachable(self):
+        source, host = self.unreachable_source()
+        attempts = self.count_attempts()
+        action = source.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(
+            action["params"]["message"],
+            f"Google could not be reached at {host} (connection refused): check the server's "
+            "internet access (DNS, firewall, proxy).",
+        )
+        self.assertEqual(len(attempts), 1)  # no retry ladder
+
     def test_credentials_are_write_only(self):
         source = self.source
         self.assertEqual(
@@ -259,13 +154,3 @@ class TestSheets(LeadAllocationCase):
         self.assertIn("PRIVATE KEY", source.sudo().credentials_json)
         with self.assertRaises(ValidationError):
             source.credentials_input = '{"type": "authorized_user"}'
-
-    def test_cron_syncs_due_sources_only(self):
-        other = self.source.copy({"name": "Other sheet", "interval_minutes": 60})
-        other.sudo().credentials_json = self.source.sudo().credentials_json
-        other.last_sync_date = "2999-01-01 00:00:00"
-        self.env["lead.allocation.sheet"]._cron_sync()
-        self.assertEqual(len(self.leads()), 5)
-        self.assertFalse(self.leads(other))
-        self.assertEqual(self.env.ref("lead_allocation.ir_cron_sync_lead_sheets").code,
-                         "model._cron_sync()")  # fmt: skip

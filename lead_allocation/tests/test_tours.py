@@ -4,9 +4,12 @@ The tours trigger on the text a user reads; the checks after each tour only conf
 the screen showed was also saved.
 """
 
+import json
 import unittest
 
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from .fake_google import service_account_info
 
 
 class TourCase(HttpCase):
@@ -70,6 +73,32 @@ class TestToursAdmin(TourCase):
         self._set_isolation(False)
         self.start_tour("/odoo", "lead_allocation_isolation_setting", login="admin")
         self.assertTrue(self.env["res.users"]._lead_isolation_enabled())
+
+    def test_sheet_sync_progress_and_sync_now(self):
+        key = service_account_info("http://127.0.0.1:9/token")  # never called here
+        source = self.env["lead.allocation.sheet"].create(
+            {"name": "Tour sheet", "spreadsheet": "tour-sheet-key",
+             "credentials_input": json.dumps(key)}
+        )  # fmt: skip
+        source.write(
+            {
+                "sync_running": True,
+                "sync_rows_done": 500,
+                "sync_rows_total": 1200,
+                "last_sync_date": "2026-01-05 10:00:00",
+                "last_sync_state": "stopped",
+                "last_sync_message": "500 imported, 0 duplicate(s), 0 error(s), 0 already "
+                "imported. Stopped after 500 of 1200 rows (the scheduled action's time was "
+                "up); continues at its next run.",
+            }
+        )
+        manager = self._user("tour_manager", "Mia Manager", 0, "sales_team.group_sale_manager")
+        url = f"/odoo/action-lead_allocation.lead_allocation_sheet_action/{source.id}"
+        self.start_tour(url, "lead_allocation_sheet_sync", login=manager.login)
+        self.assertTrue(source.sync_requested)
+        self.assertFalse(
+            self.env["lead.allocation.sheet.row"].search([("sheet_id", "=", source.id)])
+        )
 
     def test_lead_list_shows_allocation(self):
         Lead = self.env["crm.lead"]
