@@ -7,6 +7,7 @@ from . import (
     test_isolation_probes,
     test_multi_company,
     test_sheets,
+    test_sla,
     test_tours,
     test_webhook,
     test_webhook_faults,
