@@ -66,6 +66,17 @@ class TestSla(LeadAllocationCase):
         self.assertEqual(note.message_type, "comment")
         self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
 
+    def test_untouched_leads_are_found_in_one_query_per_batch(self):
+        first_stages = self.Sla._first_stages()
+        for count in (1, 8):
+            with self.subTest(count=count):
+                leads = self._assigned(count)
+                after = leads[0].id - 1
+                with freeze_time(T0 + timedelta(hours=5)), self.assertQueryCount(1):
+                    found = self.Sla._untouched(first_stages, datetime.now(), after)
+                self.assertEqual(found.ids, leads.ids)
+                leads.action_archive()
+
     def test_touched_leads_stay(self):
         activity_type = self.env.ref("mail.mail_activity_data_todo")
         touches = {
