@@ -8,6 +8,7 @@ from . import (
     test_multi_company,
     test_sheets,
     test_sla,
+    test_sla_tour,
     test_tours,
     test_webhook,
     test_webhook_faults,
