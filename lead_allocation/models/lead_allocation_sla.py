@@ -45,7 +45,8 @@ class LeadAllocationSla(models.AbstractModel):
     @api.model
     def _first_stages(self):
         """``{team id: id of its first stage (False: none)}`` of the teams with a delay."""
-        teams = self.env["crm.team"].search([("allocation_sla_hours", ">", 0)])
+        # sudo: the job covers the teams of every company, whichever user it runs as
+        teams = self.env["crm.team"].sudo().search([("allocation_sla_hours", ">", 0)])
         Lead = self.env["crm.lead"]
         return {
             team.id: Lead._stage_find(team_id=team.id, domain=[("fold", "=", False)]).id
