@@ -17,6 +17,7 @@
         "views/res_users_views.xml",
         "views/crm_lead_views.xml",
         "views/lead_allocation_sheet_views.xml",
+        "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
         "views/lead_allocation_menus.xml",
     ],

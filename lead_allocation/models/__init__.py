@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    crm_team,
     ir_http,
     lead_allocation_intake,
     lead_allocation_pool,
@@ -7,6 +8,7 @@ from . import (
     lead_allocation_sheet_column,
     lead_allocation_sheet_row,
     lead_allocation_sheet_sync,
+    lead_allocation_sla,
     lead_allocation_state,
     lead_isolation_mixin,
     mail_activity,

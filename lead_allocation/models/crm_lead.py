@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .crm_team import UNTOUCHED_HELP
+
 ALLOCATION_METHODS = [
     ("round_robin", "Round Robin"),
     ("webhook", "Webhook"),
@@ -8,6 +10,7 @@ ALLOCATION_METHODS = [
     ("creator", "Kept by Creator"),
     ("unassigned", "Unassigned: Nobody Eligible"),
     ("capped", "Unassigned: Daily Caps Reached"),
+    ("reallocated", "Re-allocated (untouched)"),
 ]
 
 
@@ -24,7 +27,8 @@ class CrmLead(models.Model):
         "(Round Robin), named by an integration (Webhook, Google Sheets), given in the "
         "creation values (Manual), kept by its creator (automatic allocation off, or a "
         "creator who may own only their own leads), or left unassigned (nobody in the "
-        "rotation, or every daily cap reached).",
+        "rotation, or every daily cap reached); Re-allocated when it went to another "
+        "salesperson for being untouched.",
     )
     allocation_reason = fields.Char(
         readonly=True,
@@ -45,6 +49,24 @@ class CrmLead(models.Model):
         help="Share of the round-robin leads the salesperson's weight gave them when the "
         "rotation gave them this lead (their weight over the weights of the pool): compare "
         "its average with the part of the leads they received.",
+    )
+
+    allocation_assigned_at = fields.Datetime(
+        "Assigned On",
+        compute="_compute_allocation_assigned_at",
+        store=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="When the current salesperson got the lead: the start of the delay after which "
+        "an untouched lead is re-allocated. " + UNTOUCHED_HELP,
+    )
+    allocation_sla_count = fields.Integer(
+        "Re-allocations",
+        default=0,
+        readonly=True,
+        copy=False,
+        help="How many times the lead went to another salesperson for being untouched.",
     )
 
     # Lead intake (webhook, Google Sheets): idempotency, see models/lead_allocation_intake.py
@@ -73,6 +95,12 @@ class CrmLead(models.Model):
         "(intake_integration_id, intake_external_id) WHERE intake_external_id IS NOT NULL",
         "This idempotency key was already used by this integration.",
     )
+
+    @api.depends("user_id")
+    def _compute_allocation_assigned_at(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            lead.allocation_assigned_at = now if lead.user_id else False
 
     @api.depends_context("uid")
     def _compute_allocation_keeps_own(self):

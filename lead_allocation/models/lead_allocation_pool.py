@@ -166,6 +166,47 @@ class LeadAllocationPool(models.AbstractModel):
         return self.env._("the leads without a team")
 
     @api.model
+    def _reassign(self, leads):
+        """``{lead id: (user, weights)}``: the next salesperson of each lead's pool other
+        than its current one, by the pool's rotation, locked, advanced and stored as in
+        ``_assign``. A pick of the current owner is passed over (the next pick is taken);
+        a lead whose pool has nobody else under the daily cap is left out.
+        """
+        pools = defaultdict(list)
+        for lead in leads:
+            company_id = lead.company_id.id or lead.team_id.company_id.id or self.env.company.id
+            pools[(company_id, lead.team_id.id or 0)].append(lead)
+        State = self.env["lead.allocation.state"]
+        moves = {}
+        for (company_id, team_id), pool_leads in sorted(pools.items()):
+            members = self._members(company_id, team_id)
+            received = self._received_today(members)
+            available = members.browse(
+                [
+                    user.id
+                    for user in members
+                    if not user.allocation_daily_cap
+                    or received[user.id] < user.allocation_daily_cap
+                ]
+            )
+            movable = [lead for lead in pool_leads if available - lead.user_id]
+            if not movable:
+                continue
+            pool_key = _pool_key(company_id, team_id)
+            rotation = State._acquire(pool_key)
+            # a member other than the owner comes up within this many picks
+            attempts = sum(available.mapped("allocation_weight")) + 1
+            for lead in movable:
+                for _i in range(attempts):
+                    user, weights = self._pick(members, rotation, 1)[0]
+                    if user != lead.user_id:
+                        break
+                if user and user != lead.user_id:
+                    moves[lead.id] = (user, weights)
+            State._store(pool_key, rotation)
+        return moves
+
+    @api.model
     def _preview(self, company_id, team_id, count=10):
         """The ids of the salespeople the next ``count`` leads of the pool would go to,
         with the current weights, pauses and caps (False: the lead would stay unassigned).

@@ -9,6 +9,8 @@ from . import (
     test_multi_company,
     test_sheet_sync,
     test_sheets,
+    test_sla,
+    test_sla_tour,
     test_tours,
     test_webhook,
     test_webhook_allocation_method,

@@ -1,0 +1,136 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+
+class LeadAllocationSla(models.AbstractModel):
+    """Re-allocation of untouched leads, per sales team (``crm.team.allocation_sla_hours``).
+
+    A lead is *untouched* while it is still in the first stage of its team, its
+    salesperson has marked no activity done and posted no message or note on it (each
+    of these leaves a message authored by them in the chatter), and has not edited it
+    (the lead's ``write_uid`` is them, with a ``write_date`` after the assignment)
+    since it was assigned (``crm.lead.allocation_assigned_at``). Leads are found by
+    one query per batch, moved by their pool's rotation (``lead.allocation.pool``) and
+    committed batch by batch: a moved lead has a new assignment date, so a run that
+    was interrupted never moves it twice.
+    """
+
+    _name = "lead.allocation.sla"
+    _description = "Lead Allocation: Re-allocation of Untouched Leads"
+
+    _batch_size = 100
+
+    @api.model
+    def _cron_reallocate(self):
+        """Move every untouched lead whose delay has elapsed, batch by batch."""
+        now = fields.Datetime.now()
+        first_stages = self._first_stages()
+        if not first_stages:
+            return
+        after_id = 0
+        while True:
+            leads = self._untouched(first_stages, now, after_id)
+            if not leads:
+                break
+            with self.env.cr.savepoint():
+                self._reallocate(leads, now)
+            after_id = leads[-1].id
+            if self._commit_progress(len(leads)) <= 0:
+                break
+
+    @api.model
+    def _first_stages(self):
+        """``{team id: id of its first stage (False: none)}`` of the teams with a delay."""
+        # sudo: the job covers the teams of every company, whichever user it runs as
+        teams = self.env["crm.team"].sudo().search([("allocation_sla_hours", ">", 0)])
+        Lead = self.env["crm.lead"]
+        return {
+            team.id: Lead._stage_find(team_id=team.id, domain=[("fold", "=", False)]).id
+            for team in teams
+        }
+
+    @api.model
+    def _untouched(self, first_stages, now, after_id):
+        """The next batch of untouched leads past their delay, ids above ``after_id``."""
+        self.env["crm.lead"].flush_model()
+        self.env["crm.team"].flush_model(["allocation_sla_hours", "allocation_sla_max"])
+        self.env["mail.message"].flush_model(["model", "res_id", "author_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead.id
+                  FROM crm_lead lead
+                  JOIN unnest(%(teams)s::int[], %(stages)s::int[]) AS first(team_id, stage_id)
+                       ON first.team_id = lead.team_id
+                  JOIN crm_team team ON team.id = lead.team_id
+                  JOIN res_users owner ON owner.id = lead.user_id
+                 WHERE lead.active AND lead.id > %(after_id)s
+                   AND (lead.stage_id IS NULL OR lead.stage_id = first.stage_id)
+                   AND COALESCE(lead.allocation_sla_count, 0) < team.allocation_sla_max
+                   AND lead.allocation_assigned_at
+                       <= %(now)s - make_interval(hours => team.allocation_sla_hours)
+                   -- edited by the salesperson since the assignment: the write date is
+                   -- when the writing transaction began, the assignment date is rounded
+                   -- down to the second, so the assigning transaction is not counted
+                   AND NOT (lead.write_uid = lead.user_id AND lead.write_date
+                            >= lead.allocation_assigned_at + interval '1 second')
+                   -- a message, a note or a done activity of the salesperson
+                   AND NOT EXISTS (
+                       SELECT 1 FROM mail_message message
+                        WHERE message.model = 'crm.lead' AND message.res_id = lead.id
+                          AND message.author_id = owner.partner_id
+                          AND message.date >= lead.allocation_assigned_at)
+                 ORDER BY lead.id
+                 LIMIT %(limit)s
+                """,
+                teams=list(first_stages),
+                stages=[stage_id or None for stage_id in first_stages.values()],
+                after_id=after_id,
+                now=now,
+                limit=self._batch_size,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        # sudo: the system moves leads of every salesperson
+        return self.env["crm.lead"].sudo().with_context(active_test=False).browse(ids)
+
+    @api.model
+    def _reallocate(self, leads, now):
+        """Give each lead to the next salesperson of its pool, with a note in its chatter."""
+        moves = self.env["lead.allocation.pool"]._reassign(leads)
+        author = self.env.ref("base.partner_root")
+        for lead in leads.filtered(lambda lead: lead.id in moves):
+            user, _weights = moves[lead.id]
+            hours = int((now - lead.allocation_assigned_at).total_seconds() // 3600)
+            reason = self.env._(
+                "Re-allocated from %(former)s to %(user)s: untouched for %(hours)s hours",
+                former=lead.user_id.name,
+                user=user.name,
+                hours=hours,
+            )
+            lead.write(
+                {
+                    "user_id": user.id,
+                    "allocation_method": "reallocated",
+                    "allocation_reason": reason,
+                    "allocation_sla_count": lead.allocation_sla_count + 1,
+                }
+            )
+            lead.message_post(
+                body=reason,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+                author_id=author.id,
+            )
+        _logger.info("Re-allocated %s of %s untouched lead(s)", len(moves), len(leads))
+
+    @api.model
+    def _commit_progress(self, processed):
+        """Commit the batch when running as the cron; time left for the cron run."""
+        if not self.env.context.get("cron_id"):
+            return float("inf")
+        return self.env["ir.cron"]._commit_progress(processed)
