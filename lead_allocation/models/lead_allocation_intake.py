@@ -68,6 +68,42 @@ class LeadAllocationIntake(models.AbstractModel):
         return agent
 
     @api.model
+    def _check_may_assign(self, agent, team, company):
+        """IntakeError (403, ``agent_not_allowed``) unless the record rules of the current
+        user let it create a lead owned by ``agent`` (checked before anything is created).
+
+        The rules themselves are evaluated, not a group's name: "Own Documents" allows a
+        user its own leads only, lead isolation a Trusted Employee its own leads only.
+        """
+        user = self.env.user
+        domain = self.env["ir.rule"]._compute_domain("crm.lead", "create")
+        if agent == user or self.env.su or not domain:
+            return True
+        values = {"user_id": agent.id, "team_id": team.id if team else False}
+        lead = self.env["crm.lead"].new(dict(values, company_id=company.id))
+        if lead.filtered_domain(domain):
+            return True
+        if user._is_lead_isolated():
+            change = self.env._(
+                "remove its role Trusted Employee (and give it Sales / User: All Documents)"
+            )
+        else:
+            change = self.env._("give it the role Sales / User: All Documents")
+        raise IntakeError(
+            "agent_not_allowed",
+            self.env._(
+                "The integration user %(user)s may only create leads for itself, not for "
+                "user_id %(user_id)s: %(change)s to assign leads to agents, or leave "
+                "user_id out.",
+                user=user.display_name,
+                user_id=agent.id,
+                change=change,
+            ),
+            "user_id",
+            status=403,
+        )
+
+    @api.model
     def _check_team(self, team_id):
         """Return the sales team ``team_id`` names; IntakeError (422) when the current user
         cannot see such a team."""
@@ -168,7 +204,8 @@ class LeadAllocationIntake(models.AbstractModel):
     def _prepare_lead_values(self, payload, method, origin, cache=None):
         """``crm.lead`` create values for ``payload`` (a LeadPayload), checked.
 
-        The team and the agent are checked (IntakeError 422); the agent, when named, wins
+        The team and the agent are checked (IntakeError 422), and that the current user
+        may give a lead to that agent (IntakeError 403); the agent, when named, wins
         over weights and pauses: ``allocation_method`` is ``method`` ("webhook" or
         "sheet") and the chatter names ``origin``; without one the round robin chooses.
         Tags and UTM records (source, medium, campaign) are found by name, case
@@ -182,6 +219,7 @@ class LeadAllocationIntake(models.AbstractModel):
         if payload.user_id:
             company = self._lead_company(team)
             agent = self._cached(cache, ("agent", payload.user_id, company), self._check_agent)
+            self._cached(cache, ("assign", agent, team, company), self._check_may_assign)
         # checked: from here on tags and UTM records may be created
         extra = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
         values = dict(self._cached(cache, extra, self._prepare_extra_values))
