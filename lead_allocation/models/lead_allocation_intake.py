@@ -150,18 +150,16 @@ class LeadAllocationIntake(models.AbstractModel):
         - ``refused``: ``error`` says why (IntakeError, or the error of its creation);
           nothing of it is left behind, and the others are created all the same.
 
+        A payload whose key an earlier payload of the batch has is answered as a retry of
+        that one: ``replayed`` with its lead (or its refusal) when the data are the same,
+        ``conflict`` when they differ; nothing is created twice.
+
         ``cache`` keeps teams, agents, tags and UTM records across calls (an import). A
         parallel insert of the same key raises ConcurrencyError (the request is replayed).
         """
         origin = origin or self.env.user.display_name
         cache = {} if cache is None else cache
-        results, todo = [None] * len(payloads), []
-        for index, payload in enumerate(payloads):
-            lead, same_payload = self._find_existing_lead(payload)
-            if lead:
-                results[index] = Received(lead, "replayed" if same_payload else "conflict")
-            else:
-                todo.append(index)
+        results, todo, repeats = self._triage(payloads)
         batch = []
         try:  # all at once
             with self._savepoint(cache):
@@ -180,7 +178,40 @@ class LeadAllocationIntake(models.AbstractModel):
             else:  # one by one, each in its savepoint
                 for index, _values in batch:
                     results[index] = self._receive_one(payloads[index], method, origin, cache)
+        for index, first in repeats:
+            results[index] = self._repeated(results[first], payloads[first], payloads[index])
         return results
+
+    @api.model
+    def _triage(self, payloads):
+        """``(results, todo, repeats)`` of ``payloads``: ``results`` holds the answers of
+        the keys already used (one query for all), ``todo`` the indexes to create,
+        ``repeats`` the ``(index, first index)`` of keys repeated inside the batch."""
+        existing = self._find_existing_leads(payloads)
+        results, todo, repeats, firsts = [None] * len(payloads), [], [], {}
+        for index, payload in enumerate(payloads):
+            key = payload.external_id
+            if key in existing:
+                lead = existing[key]
+                same = lead.intake_payload_hash == payload.fingerprint()
+                results[index] = Received(lead, "replayed" if same else "conflict")
+            elif key in firsts:
+                repeats.append((index, firsts[key]))
+            else:
+                if key:
+                    firsts[key] = index
+                todo.append(index)
+        return results, todo, repeats
+
+    @api.model
+    def _repeated(self, first, first_payload, payload):
+        """``Received`` of ``payload``, sent again in its batch after ``first_payload``
+        (answered ``first``) under the same key."""
+        if payload.fingerprint() != first_payload.fingerprint():
+            return Received(first.lead, "conflict")
+        if first.outcome == "created":
+            return Received(first.lead, "replayed")
+        return first
 
     @api.model
     def _receive_one(self, payload, method, origin, cache):
@@ -285,30 +316,38 @@ class LeadAllocationIntake(models.AbstractModel):
 
     @api.model
     def _find_existing_lead(self, payload):
-        """The lead the current user already created with ``payload.external_id``.
-
-        Returns ``(lead, same_payload)``, or ``(None, False)`` when the key is new. The
-        lead is returned as superuser: the integration user may no longer see a lead it
-        assigned to an agent, and only its id and salesperson are reported back.
-        """
-        if not payload.external_id:
-            return None, False
-        # sudo: looks up the current user's own idempotency key only
-        lead = (
-            self.env["crm.lead"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("intake_integration_id", "=", self.env.uid),
-                    ("intake_external_id", "=", payload.external_id),
-                ],
-                limit=1,
-            )
-        )
+        """``(lead, same_payload)`` of the lead the current user already created with
+        ``payload.external_id``, or ``(None, False)`` when the key is new."""
+        lead = self._find_existing_leads([payload]).get(payload.external_id)
         if not lead:
             return None, False
         return lead, lead.intake_payload_hash == payload.fingerprint()
+
+    @api.model
+    def _find_existing_leads(self, payloads):
+        """``{external_id: lead}`` of the leads the current user already created with the
+        keys of ``payloads``, in one query.
+
+        The leads are returned as superuser: the integration user may no longer see a lead
+        it assigned to an agent, and only their id and salesperson are reported back.
+        """
+        keys = {payload.external_id for payload in payloads if payload.external_id}
+        if not keys:
+            return {}
+        # sudo: looks up the current user's own idempotency keys only
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("intake_integration_id", "=", self.env.uid),
+                    ("intake_external_id", "in", list(keys)),
+                ],
+                ["intake_external_id", "intake_payload_hash"],
+            )
+        )
+        return {lead.intake_external_id: lead for lead in leads}
 
     @api.model
     def _create(self, values_list):

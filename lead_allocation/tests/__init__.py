@@ -9,5 +9,6 @@ from . import (
     test_sheets,
     test_tours,
     test_webhook,
+    test_webhook_batch,
     test_webhook_faults,
 )
