@@ -1,9 +1,11 @@
-"""POST /lead_allocation/webhook: integrations create (and assign) leads over HTTP.
+"""POST /lead_allocation/webhook: integrations create (and assign) leads over HTTP; and
+POST /lead_allocation/webhook/batch: up to 500 of them in one request.
 
 Thin on purpose: authenticate → read the body → ``parse_lead_payload`` (validation, no
-Odoo) → ``lead.allocation.intake._receive`` (database checks, idempotency, creation) →
-JSON response. The OpenAPI description is in ``static/openapi/webhook.json`` (served at
-``.../openapi.json``).
+Odoo; ``parse_lead_batch`` per item for a batch) → ``lead.allocation.intake._receive``
+(``_receive_batch`` for a batch: database checks, idempotency, creation) → JSON response
+(one result per item for a batch). The OpenAPI description is in
+``static/openapi/webhook.json`` (served at ``.../openapi.json``).
 
 Authentication: the route is ``auth="none"`` and checks the key itself with the same
 ``res.users.apikeys._check_credentials(scope="rpc")`` that Odoo 19's ``auth="bearer"``
@@ -21,7 +23,14 @@ from odoo.exceptions import AccessError
 from odoo.http import request
 from odoo.tools import file_open
 
-from ..intake import IntakeError, parse_lead_payload
+from ..intake import (
+    MAX_BATCH_SIZE,
+    IntakeError,
+    LeadPayload,
+    batch_status,
+    parse_lead_batch,
+    parse_lead_payload,
+)
 
 MAX_BODY_SIZE = 64 * 1024  # bytes; documented in the OpenAPI description and README
 JSON_TYPE = "application/json"
@@ -49,6 +58,35 @@ class LeadWebhookController(http.Controller):
                 payload, method="webhook", origin=request.env.user.display_name
             )
             return self._render(lead, outcome, payload)
+        except IntakeError as error:
+            return self._error_response(error)
+        except AccessError as error:
+            return self._error_response(IntakeError("forbidden", str(error), status=403))
+
+    @http.route(
+        "/lead_allocation/webhook/batch",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        readonly=False,
+        save_session=False,
+    )
+    def lead_webhook_batch(self, **_params):
+        """Create leads from a JSON array, one result per item; see static/openapi/."""
+        try:
+            self._authenticate()
+            if "Idempotency-Key" in request.httprequest.headers:
+                raise IntakeError(
+                    "idempotency_key_not_supported",
+                    "A batch takes no Idempotency-Key header: give each lead its external_id.",
+                )
+            items = parse_lead_batch(self._read_json(MAX_BATCH_SIZE))
+            payloads = [item for item in items if isinstance(item, LeadPayload)]
+            received = request.env["lead.allocation.intake"]._receive_batch(
+                payloads, method="webhook", origin=request.env.user.display_name
+            )
+            return self._render_batch(items, received)
         except IntakeError as error:
             return self._error_response(error)
         except AccessError as error:
@@ -91,20 +129,31 @@ class LeadWebhookController(http.Controller):
                 f"Send the lead as {JSON_TYPE} or {FORM_TYPE}.",
                 status=415,
             )
-        if (httprequest.content_length or 0) > MAX_BODY_SIZE:
-            raise self._too_large()
         if mimetype == FORM_TYPE:
+            if (httprequest.content_length or 0) > MAX_BODY_SIZE:
+                raise self._too_large(MAX_BODY_SIZE)
             return self._form_fields(httprequest.form)
-        raw = httprequest.get_data(cache=True)
-        if len(raw) > MAX_BODY_SIZE:
-            raise self._too_large()
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
-            raise IntakeError("invalid_json", "The body is not valid UTF-8 JSON.") from None
+        data = self._read_json(MAX_BODY_SIZE)
         if not isinstance(data, dict):
             raise IntakeError("invalid_body", "The lead must be a JSON object of fields.")
         return self._with_idempotency_key(data)
+
+    def _read_json(self, max_size):
+        """The JSON body, decoded (at most ``max_size`` bytes)."""
+        httprequest = request.httprequest
+        if httprequest.mimetype != JSON_TYPE:
+            raise IntakeError(
+                "unsupported_media_type", f"Send the leads as {JSON_TYPE}.", status=415
+            )
+        if (httprequest.content_length or 0) > max_size:
+            raise self._too_large(max_size)
+        raw = httprequest.get_data(cache=True)
+        if len(raw) > max_size:
+            raise self._too_large(max_size)
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            raise IntakeError("invalid_json", "The body is not valid UTF-8 JSON.") from None
 
     def _form_fields(self, form):
         data = {}
@@ -132,30 +181,66 @@ class LeadWebhookController(http.Controller):
 
     def _render(self, lead, outcome, payload):
         if outcome == "conflict":
-            raise IntakeError(
-                "idempotency_conflict",
-                "This idempotency key was already used with a different lead.",
-                "external_id",
-                status=409,
-            )
-        # sudo: reports back only the id and salesperson of the lead this user created
-        lead = lead.sudo()
+            raise self._conflict()
         return request.make_json_response(
-            {
-                "id": lead.id,
-                "user_id": lead.user_id.id or None,
-                "allocation_method": lead.allocation_method,
-                "ignored_fields": payload.ignored_fields,
-            },
-            status=201 if outcome == "created" else 200,
+            self._lead_result(lead, payload), status=201 if outcome == "created" else 200
         )
 
-    def _too_large(self):
+    def _render_batch(self, items, received):
+        """One result per item, in order (``received`` answers the LeadPayloads of
+        ``items``); the status is the items' common one, else 207."""
+        received = iter(received)
+        results = []
+        for item in items:
+            if isinstance(item, IntakeError):
+                results.append(
+                    {"status": item.status, "error": item.to_dict(), "external_id": None}
+                )
+                continue
+            lead, outcome, error = next(received)
+            if outcome in ("created", "replayed"):
+                status = 201 if outcome == "created" else 200
+                result = dict(self._lead_result(lead, item), status=status)
+            else:
+                error = self._conflict() if outcome == "conflict" else self._refusal(error)
+                result = {"status": error.status, "error": error.to_dict()}
+            results.append(dict(result, external_id=item.external_id))
+        status = batch_status(result["status"] for result in results)
+        return request.make_json_response({"results": results}, status=status)
+
+    def _lead_result(self, lead, payload):
+        # sudo: reports back only the id and salesperson of the lead this user created
+        lead = lead.sudo()
+        return {
+            "id": lead.id,
+            "user_id": lead.user_id.id or None,
+            "allocation_method": lead.allocation_method,
+            "ignored_fields": payload.ignored_fields,
+        }
+
+    def _conflict(self):
         return IntakeError(
-            "payload_too_large",
-            f"The body is larger than {MAX_BODY_SIZE // 1024} KiB.",
-            status=413,
+            "idempotency_conflict",
+            "This idempotency key was already used with a different lead.",
+            "external_id",
+            status=409,
         )
+
+    def _refusal(self, error):
+        """The IntakeError to answer for ``error``, which refused one lead of a batch."""
+        if isinstance(error, IntakeError):
+            return error
+        if isinstance(error, AccessError):
+            return IntakeError("forbidden", str(error), status=403)
+        return IntakeError("not_created", f"The lead could not be created: {error}", status=422)
+
+    def _too_large(self, max_size):
+        size = (
+            f"{max_size // 1024 // 1024} MiB"
+            if max_size >= 1024 * 1024
+            else f"{max_size // 1024} KiB"
+        )
+        return IntakeError("payload_too_large", f"The body is larger than {size}.", status=413)
 
     def _error_response(self, error):
         headers = [("WWW-Authenticate", "Bearer")] if error.status == 401 else None

@@ -24,7 +24,7 @@ from odoo.http import request
 
 from ..intake import IntakeError
 
-FAULT_TOLERANT_PATHS = frozenset({"/lead_allocation/webhook"})
+FAULT_TOLERANT_PATHS = frozenset({"/lead_allocation/webhook", "/lead_allocation/webhook/batch"})
 RETRY_AFTER_SECONDS = 2  # documented in the OpenAPI description and README
 
 

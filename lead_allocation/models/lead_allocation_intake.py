@@ -68,6 +68,42 @@ class LeadAllocationIntake(models.AbstractModel):
         return agent
 
     @api.model
+    def _check_may_assign(self, agent, team, company):
+        """IntakeError (403, ``agent_not_allowed``) unless the record rules of the current
+        user let it create a lead owned by ``agent`` (checked before anything is created).
+
+        The rules themselves are evaluated, not a group's name: "Own Documents" allows a
+        user its own leads only, lead isolation a Trusted Employee its own leads only.
+        """
+        user = self.env.user
+        domain = self.env["ir.rule"]._compute_domain("crm.lead", "create")
+        if agent == user or self.env.su or not domain:
+            return True
+        values = {"user_id": agent.id, "team_id": team.id if team else False}
+        lead = self.env["crm.lead"].new(dict(values, company_id=company.id))
+        if lead.filtered_domain(domain):
+            return True
+        if user._is_lead_isolated():
+            change = self.env._(
+                "remove its role Trusted Employee (and give it Sales / User: All Documents)"
+            )
+        else:
+            change = self.env._("give it the role Sales / User: All Documents")
+        raise IntakeError(
+            "agent_not_allowed",
+            self.env._(
+                "The integration user %(user)s may only create leads for itself, not for "
+                "user_id %(user_id)s: %(change)s to assign leads to agents, or leave "
+                "user_id out.",
+                user=user.display_name,
+                user_id=agent.id,
+                change=change,
+            ),
+            "user_id",
+            status=403,
+        )
+
+    @api.model
     def _check_team(self, team_id):
         """Return the sales team ``team_id`` names; IntakeError (422) when the current user
         cannot see such a team."""
@@ -114,18 +150,16 @@ class LeadAllocationIntake(models.AbstractModel):
         - ``refused``: ``error`` says why (IntakeError, or the error of its creation);
           nothing of it is left behind, and the others are created all the same.
 
+        A payload whose key an earlier payload of the batch has is answered as a retry of
+        that one: ``replayed`` with its lead (or its refusal) when the data are the same,
+        ``conflict`` when they differ; nothing is created twice.
+
         ``cache`` keeps teams, agents, tags and UTM records across calls (an import). A
         parallel insert of the same key raises ConcurrencyError (the request is replayed).
         """
         origin = origin or self.env.user.display_name
         cache = {} if cache is None else cache
-        results, todo = [None] * len(payloads), []
-        for index, payload in enumerate(payloads):
-            lead, same_payload = self._find_existing_lead(payload)
-            if lead:
-                results[index] = Received(lead, "replayed" if same_payload else "conflict")
-            else:
-                todo.append(index)
+        results, todo, repeats = self._triage(payloads)
         batch = []
         try:  # all at once
             with self._savepoint(cache):
@@ -144,7 +178,40 @@ class LeadAllocationIntake(models.AbstractModel):
             else:  # one by one, each in its savepoint
                 for index, _values in batch:
                     results[index] = self._receive_one(payloads[index], method, origin, cache)
+        for index, first in repeats:
+            results[index] = self._repeated(results[first], payloads[first], payloads[index])
         return results
+
+    @api.model
+    def _triage(self, payloads):
+        """``(results, todo, repeats)`` of ``payloads``: ``results`` holds the answers of
+        the keys already used (one query for all), ``todo`` the indexes to create,
+        ``repeats`` the ``(index, first index)`` of keys repeated inside the batch."""
+        existing = self._find_existing_leads(payloads)
+        results, todo, repeats, firsts = [None] * len(payloads), [], [], {}
+        for index, payload in enumerate(payloads):
+            key = payload.external_id
+            if key in existing:
+                lead = existing[key]
+                same = lead.intake_payload_hash == payload.fingerprint()
+                results[index] = Received(lead, "replayed" if same else "conflict")
+            elif key in firsts:
+                repeats.append((index, firsts[key]))
+            else:
+                if key:
+                    firsts[key] = index
+                todo.append(index)
+        return results, todo, repeats
+
+    @api.model
+    def _repeated(self, first, first_payload, payload):
+        """``Received`` of ``payload``, sent again in its batch after ``first_payload``
+        (answered ``first``) under the same key."""
+        if payload.fingerprint() != first_payload.fingerprint():
+            return Received(first.lead, "conflict")
+        if first.outcome == "created":
+            return Received(first.lead, "replayed")
+        return first
 
     @api.model
     def _receive_one(self, payload, method, origin, cache):
@@ -168,7 +235,8 @@ class LeadAllocationIntake(models.AbstractModel):
     def _prepare_lead_values(self, payload, method, origin, cache=None):
         """``crm.lead`` create values for ``payload`` (a LeadPayload), checked.
 
-        The team and the agent are checked (IntakeError 422); the agent, when named, wins
+        The team and the agent are checked (IntakeError 422), and that the current user
+        may give a lead to that agent (IntakeError 403); the agent, when named, wins
         over weights and pauses: ``allocation_method`` is ``method`` ("webhook" or
         "sheet") and the chatter names ``origin``; without one the round robin chooses.
         Tags and UTM records (source, medium, campaign) are found by name, case
@@ -182,6 +250,7 @@ class LeadAllocationIntake(models.AbstractModel):
         if payload.user_id:
             company = self._lead_company(team)
             agent = self._cached(cache, ("agent", payload.user_id, company), self._check_agent)
+            self._cached(cache, ("assign", agent, team, company), self._check_may_assign)
         # checked: from here on tags and UTM records may be created
         extra = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
         values = dict(self._cached(cache, extra, self._prepare_extra_values))
@@ -247,30 +316,38 @@ class LeadAllocationIntake(models.AbstractModel):
 
     @api.model
     def _find_existing_lead(self, payload):
-        """The lead the current user already created with ``payload.external_id``.
-
-        Returns ``(lead, same_payload)``, or ``(None, False)`` when the key is new. The
-        lead is returned as superuser: the integration user may no longer see a lead it
-        assigned to an agent, and only its id and salesperson are reported back.
-        """
-        if not payload.external_id:
-            return None, False
-        # sudo: looks up the current user's own idempotency key only
-        lead = (
-            self.env["crm.lead"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("intake_integration_id", "=", self.env.uid),
-                    ("intake_external_id", "=", payload.external_id),
-                ],
-                limit=1,
-            )
-        )
+        """``(lead, same_payload)`` of the lead the current user already created with
+        ``payload.external_id``, or ``(None, False)`` when the key is new."""
+        lead = self._find_existing_leads([payload]).get(payload.external_id)
         if not lead:
             return None, False
         return lead, lead.intake_payload_hash == payload.fingerprint()
+
+    @api.model
+    def _find_existing_leads(self, payloads):
+        """``{external_id: lead}`` of the leads the current user already created with the
+        keys of ``payloads``, in one query.
+
+        The leads are returned as superuser: the integration user may no longer see a lead
+        it assigned to an agent, and only their id and salesperson are reported back.
+        """
+        keys = {payload.external_id for payload in payloads if payload.external_id}
+        if not keys:
+            return {}
+        # sudo: looks up the current user's own idempotency keys only
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("intake_integration_id", "=", self.env.uid),
+                    ("intake_external_id", "in", list(keys)),
+                ],
+                ["intake_external_id", "intake_payload_hash"],
+            )
+        )
+        return {lead.intake_external_id: lead for lead in leads}
 
     @api.model
     def _create(self, values_list):

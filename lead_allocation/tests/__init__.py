@@ -14,5 +14,6 @@ from . import (
     test_tours,
     test_webhook,
     test_webhook_allocation_method,
+    test_webhook_batch,
     test_webhook_faults,
 )

@@ -199,7 +199,16 @@ class TestAllocationMethod(LeadAllocationCase):
         methods = dict(self.env["crm.lead"]._fields["allocation_method"].selection)
         self.assertEqual(
             set(methods),
-            {"round_robin", "webhook", "sheet", "manual", "creator", "unassigned", "capped", "reallocated"},
+            {
+                "round_robin",
+                "webhook",
+                "sheet",
+                "manual",
+                "creator",
+                "unassigned",
+                "capped",
+                "reallocated",
+            },
         )
         for view in ("crm.view_crm_case_leads_filter", "crm.view_crm_case_opportunities_filter"):
             arch = self.env["crm.lead"].get_views([(self.env.ref(view).id, "search")])

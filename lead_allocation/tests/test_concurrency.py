@@ -169,6 +169,59 @@ class TestWebhookConcurrency(TransactionCase):
                 leads.unlink()
             self.assertEqual(len(leads), 1, "exactly one lead per key")
 
+    def test_same_item_in_parallel_batches_creates_one_lead(self):
+        """Two batches sharing an item, committed by parallel transactions: one lead for
+        the shared key (the later batch replayed once finds it), the others all made."""
+        key = f"batch-{time.time_ns()}"
+        shared = {"name": "Shared", "external_id": key}
+        batches = {
+            name: [parse_lead_payload(data) for data in (shared, {"name": f"Own {name}"})]
+            for name in ("first", "second")
+        }
+        created = threading.Event()
+        started = threading.Barrier(2, timeout=10)
+
+        def handle(name, attempts, env):
+            attempts.append(1)
+            if len(attempts) == 1:
+                started.wait()  # both see no lead
+                if name == "second":
+                    created.wait(10)  # insert while the first is not yet committed
+            received = env["lead.allocation.intake"]._receive_batch(batches[name])
+            if name == "first":
+                created.set()
+                time.sleep(0.5)  # the second insert waits meanwhile
+            return [(r.outcome, r.lead.id) for r in received], len(attempts)
+
+        def run(name):
+            with self.registry.cursor() as cr:
+                return replaying(partial(handle, name, []), cr, self.registry)
+
+        try:
+            with mute_logger("odoo.sql_db", "odoo.service.model"):
+                first, second = run_in_parallel(
+                    partial(run, "first"), partial(run, "second"), timeout=30
+                )
+            (shared_first, own_first), first_attempts = first
+            (shared_second, own_second), second_attempts = second
+            self.assertEqual(
+                (shared_first[0], own_first[0], first_attempts), ("created", "created", 1)
+            )
+            self.assertEqual(shared_second, ("replayed", shared_first[1]))
+            self.assertEqual((own_second[0], second_attempts), ("created", 2))
+        finally:
+            with real_transaction(self.registry, {"active_test": False}) as env:
+                leads = env["crm.lead"].search(
+                    [
+                        "|",
+                        ("intake_external_id", "=", key),
+                        ("name", "in", ("Own first", "Own second")),
+                    ]
+                )
+                shared_leads = leads.filtered(lambda lead: lead.intake_external_id == key)
+                leads.unlink()
+            self.assertEqual(len(shared_leads), 1, "exactly one lead per key")
+
 
 @tagged("post_install", "-at_install")
 class TestSheetsConcurrency(TransactionCase):

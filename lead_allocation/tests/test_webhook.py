@@ -6,7 +6,7 @@ from odoo.tools import mute_logger
 
 from ..controllers.webhook import MAX_BODY_SIZE
 from ..intake import parse_lead_payload
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, set_isolation
 
 URL = "/lead_allocation/webhook"
 
@@ -203,18 +203,28 @@ class TestWebhook(WebhookCase):
         self.assertEqual(received[1].error.code, "invalid_agent")
         self.assertEqual([r.lead.name for r in received if r.lead], ["A", "C"])
         self.assertEqual([r.outcome for r in Intake._receive_batch(payloads[2:])], ["replayed"])
-        # refused at creation: an Own Documents user may not give a lead to someone else
-        own = new_test_user(self.env, "la_own_batch", groups="sales_team.group_sale_salesman")
+        # refused at creation: a record rule the checks cannot foresee (on the name)
+        self.env["ir.rule"].create(
+            {
+                "name": "No lead named Refused",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "domain_force": "[('name', '!=', 'Refused')]",
+                "perm_read": False,
+                "perm_write": False,
+                "perm_unlink": False,
+            }
+        )
         payloads = [
             parse_lead_payload({"name": "Mine"}),
-            parse_lead_payload({"name": "Theirs", "user_id": self.senior.id, "tag_names": ["Y"]}),
+            parse_lead_payload({"name": "Refused", "user_id": self.senior.id, "tag_names": ["Y"]}),
         ]
         with mute_logger("odoo.addons.base.models.ir_rule"):
-            received = self.env["lead.allocation.intake"].with_user(own)._receive_batch(payloads)
+            received = Intake._receive_batch(payloads)
         self.assertEqual([r.outcome for r in received], ["created", "refused"])
         self.assertIsInstance(received[1].error, AccessError)
-        self.assertEqual(received[0].lead.user_id, own)
+        self.assertEqual(received[0].lead.name, "Mine")
         self.assertFalse(self.env["crm.tag"].search([("name", "in", ("Only B", "Y"))]))
+        self.assertFalse(self.env["crm.lead"].search([("name", "=", "Refused")]))
 
     def test_checks_query_count(self):
         """The checks done before creating a lead cost a fixed, small number of queries."""
@@ -251,17 +261,47 @@ class TestWebhook(WebhookCase):
 
     def test_user_without_crm_rights(self):
         reader = new_test_user(self.env, "la_reader", groups="base.group_user")
-        own = new_test_user(self.env, "la_own", groups="sales_team.group_sale_salesman")
         counts = self._counts()
         response = self.post({"name": "x"}, key=self._api_key(reader))
         self.assertError(response, 403, "forbidden")
-        # Own Documents only: may not create a lead owned by someone else
-        response = self.post(
-            {"name": "x", "user_id": self.senior.id, "tag_names": ["New tag"], "source": "New"},
-            key=self._api_key(own),
-        )
-        self.assertError(response, 403, "forbidden")
         self.assertEqual(self._counts(), counts)
+
+    def test_own_documents_user_names_another_agent(self):
+        """An integration user with "Own Documents" (or an isolated Trusted Employee) who
+        names another agent is refused before anything is created, with what to change."""
+        own = new_test_user(
+            self.env, "la_own", groups="sales_team.group_sale_salesman", name="Own Integration"
+        )
+        trusted = new_test_user(
+            self.env,
+            "la_trusted_integration",
+            groups="sales_team.group_sale_salesman_all_leads,lead_allocation.group_trusted_employee",
+            name="Trusted Integration",
+        )
+        set_isolation(self.env, True)
+        cases = [
+            (own, "give it the role Sales / User: All Documents"),
+            (trusted, "remove its role Trusted Employee"),
+        ]
+        for user, change in cases:
+            with self.subTest(user=user.name):
+                counts = self._counts()
+                response = self.post(
+                    {"name": "x", "user_id": self.senior.id, "tag_names": ["New"], "source": "New"},
+                    key=self._api_key(user),
+                )
+                self.assertError(response, 403, "agent_not_allowed", "user_id")
+                message = response.json()["error"]["message"]
+                self.assertIn(
+                    f"The integration user {user.name} may only create leads for", message
+                )
+                self.assertIn(change, message)
+                self.assertEqual(self._counts(), counts)
+                # naming itself, or nobody, is allowed: the lead is its own
+                for body in ({"name": "Mine", "user_id": user.id}, {"name": "Mine too"}):
+                    response = self.post(body, key=self._api_key(user))
+                    self.assertEqual(response.status_code, 201, response.text)
+                    self.assertEqual(response.json()["user_id"], user.id)
 
     def test_invalid_agent(self):
         inactive = self._salesperson("la_gone", "Gone", 1)
