@@ -37,18 +37,19 @@ JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 BEARER_RE = re.compile(r"^bearer\s+([!-~]{1,512})\s*$", re.IGNORECASE)
 OPENAPI_PATH = "lead_allocation/static/openapi/webhook.json"
+# Both webhook routes: authenticated by the API key in the request (not a session), writing.
+POST_ROUTE = {
+    "type": "http",
+    "auth": "none",
+    "methods": ["POST"],
+    "csrf": False,
+    "readonly": False,
+    "save_session": False,
+}
 
 
 class LeadWebhookController(http.Controller):
-    @http.route(
-        "/lead_allocation/webhook",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        readonly=False,
-        save_session=False,
-    )
+    @http.route("/lead_allocation/webhook", **POST_ROUTE)
     def lead_webhook(self, **_form):
         """Create a lead from a JSON object or a form post; see static/openapi/."""
         try:
@@ -63,15 +64,7 @@ class LeadWebhookController(http.Controller):
         except AccessError as error:
             return self._error_response(IntakeError("forbidden", str(error), status=403))
 
-    @http.route(
-        "/lead_allocation/webhook/batch",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        readonly=False,
-        save_session=False,
-    )
+    @http.route("/lead_allocation/webhook/batch", **POST_ROUTE)
     def lead_webhook_batch(self, **_params):
         """Create leads from a JSON array, one result per item; see static/openapi/."""
         try:
