@@ -79,13 +79,39 @@ def test_environment_is_keyed_by_source_and_requirements(clean_env, monkeypatch)
     assert runtime.environment_key("archive:abc") != key, "changed requirements build anew"
 
 
-def test_failed_build_leaves_nothing_to_use(clean_env, monkeypatch):
-    """An archive that is no Odoo source fails the build, and nothing half-built remains."""
+def test_not_an_odoo_source_is_refused(clean_env, monkeypatch):
     archive = make_archive(clean_env / "broken.tar.gz", {"not-odoo/README": "nothing here"})
     monkeypatch.setenv("ODOO_SOURCE", str(archive))
-    final = runtime.CACHE / "env-test"
     with pytest.raises(runtime.Failure, match="no Odoo source tree"):
+        runtime.build_environment(runtime.CACHE / "env-test")
+
+
+@pytest.mark.parametrize("fault", [runtime.Failure("pip failed"), KeyboardInterrupt()])
+def test_interrupted_build_leaves_nothing_to_use(clean_env, monkeypatch, fault):
+    """The virtual environment is really created, then pip fails (or Ctrl-C): the
+    half-built environment is removed and the final one never appears."""
+    tree = clean_env / "odoo-src"
+    (tree / "odoo").mkdir(parents=True)
+    (tree / "odoo" / "release.py").write_text("version_info = (19, 0)\n")
+    (tree / "requirements.txt").write_text("")
+    monkeypatch.setenv("ODOO_SOURCE", str(tree))
+    real_run, partials = runtime.run, []
+
+    def run(*command, **kwargs):
+        if "pip" in map(str, command):
+            partials.extend(
+                path
+                for path in runtime.CACHE.glob("env-test.partial-*/bin/python")
+                if path.exists()
+            )
+            raise fault
+        return real_run(*command, **kwargs)
+
+    monkeypatch.setattr(runtime, "run", run)
+    final = runtime.CACHE / "env-test"
+    with pytest.raises(type(fault)):
         runtime.build_environment(final)
+    assert partials, "pip ran in a real, half-built virtual environment"
     assert not final.exists()
     assert not list(runtime.CACHE.glob("env-*")), "no partial environment is left behind"
 
