@@ -1,5 +1,6 @@
 """Properties of the weighted round robin (allocation/rotation.py)."""
 
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -113,3 +114,82 @@ def test_state_round_trips_through_its_fields():
     first.take({1: 3, 2: 2}, 7)
     second = Rotation(first.signature, first.counts)
     assert second.take({1: 3, 2: 2}, 10) == first.take({1: 3, 2: 2}, 10)
+
+
+def test_a_ticket_given_back_goes_to_the_next_lead():
+    weights = {1: 2, 2: 1}
+    rotation = Rotation()
+    rotation.take(weights, 2)
+    rotation.reserve("a")  # 1, 2: saved
+    failed = rotation.take(weights, 1)
+    rotation.reserve("b")  # 1: its request fails
+    assert rotation.in_flight() == {1: 2, 2: 1}
+    rotation.settle("a", used=True)
+    rotation.settle("b", used=False)
+    assert rotation.pending == [] and rotation.returned == failed
+    # the member given back comes first, then the sequence goes on
+    assert rotation.take(weights, 3) == failed + Rotation().take(weights, 5)[3:]
+
+
+def test_a_new_epoch_gives_nothing_back_but_counts_what_runs():
+    rotation = Rotation()
+    rotation.take({1: 1, 2: 1}, 2)
+    rotation.reserve("a")
+    rotation.settle("a", used=False)
+    rotation.take({1: 1, 2: 1}, 1)
+    rotation.reserve("b")  # still running
+    assert rotation.returned == [2] and rotation.in_flight() == {1: 1}
+    rotation.take({1: 1, 2: 1, 3: 1}, 1)  # a member joined: counts start afresh
+    rotation.reserve("c")
+    assert rotation.returned == [] and rotation.pending == [["b", [], [1]], ["c", [1], []]]
+    assert rotation.in_flight() == {1: 2}, "for the daily caps"
+    rotation.settle("b", used=False)  # drawn in the old epoch: nothing to give back
+    assert rotation.returned == [] and rotation.in_flight() == {1: 1}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=weights_st,
+    steps=st.lists(
+        st.tuples(st.integers(1, 5), st.integers(0, 7), st.booleans()), min_size=1, max_size=60
+    ),
+)
+def test_failed_requests_leave_the_saved_leads_fair(weights, steps):
+    """Requests draw in parallel and end in any order, saved or failed; each draw settles
+    the tickets of the requests that ended. Whatever happened, once nothing is given back
+    and waiting, the saved leads are shared out within the bound."""
+    rotation, running, ended, saved = Rotation(), {}, {}, []
+
+    def settle():
+        for ticket, used in ended.items():
+            rotation.settle(ticket, used)
+        ended.clear()
+
+    def check_nothing_lost():
+        drawn = Counter(saved) + rotation.in_flight() + Counter(rotation.returned)
+        assert drawn == Counter(rotation.counts)
+
+    for ticket, (leads, end, used) in enumerate(steps):
+        settle()
+        running[ticket] = rotation.take(weights, leads)
+        rotation.reserve(ticket)
+        check_nothing_lost()
+        if end < len(running):  # one of the running requests ends
+            done = sorted(running)[end]
+            if used:
+                saved.extend(running[done])
+            ended[done] = used
+            del running[done]
+    for ticket, keys in running.items():  # the rest end: saved
+        saved.extend(keys)
+        ended[ticket] = True
+    settle()
+    while rotation.returned:  # the next leads take what was given back
+        saved.append(rotation.next(weights))
+    check_nothing_lost()
+    total = sum(weights.values())
+    k = len(weights)
+    bound = Fraction(2 * k - 3, 2 * k - 2) if k > 1 else Fraction(0)
+    counts = Counter(saved)
+    for member, weight in weights.items():
+        assert abs(counts[member] - Fraction(len(saved) * weight, total)) <= bound < 1

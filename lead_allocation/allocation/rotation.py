@@ -18,15 +18,23 @@ problem*, Discrete Mathematics 32, 1980), which keeps every prefix within
 
 All arithmetic is on integers (scaled by ``W * (2k - 2)``): no rounding.
 
-The rotation state is just the counts since the pool last changed.  Any
+The rotation state is the counts since the pool last changed.  Any
 change of the pool (a weight edit, a pause, a new member, a cap reached) starts
 a new *epoch* with zero counts: the bound then holds from that point on, with
 the new weights, and nobody receives a burst of catch-up leads.  A change that
 is undone before the next lead (a pause and a resume) still counts as one: the
 caller passes a ``generation`` that moves with every change of the settings.
+
+Tickets: parallel requests draw from the rotation without waiting for each other's end.
+Each draws its leads, keeps them *pending* under a ticket while it runs, then the ticket is
+*settled*: used (its leads were saved) or given back (the request failed).  The members
+of a ticket given back are handed out again, first, to the next leads.  So whatever
+fails, the leads saved are the draws of the sequence above: once nothing is given back
+and waiting, their counts are exactly the counts of that sequence, within the bound.
 """
 
-from collections.abc import Hashable, Mapping
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
 
 
 def signature(weights: Mapping[Hashable, int], generation: str = "") -> str:
@@ -66,22 +74,61 @@ def pick(weights: Mapping[Hashable, int], counts: Mapping[Hashable, int]) -> Has
 
 
 class Rotation:
-    """The state of one pool: its signature and the counts of the current epoch."""
+    """The state of one pool: its signature, the counts of the current epoch, the members
+    given back (handed out first) and the pending tickets: ``[ticket, members drawn,
+    members drawn in an earlier epoch]``."""
 
-    __slots__ = ("counts", "signature")
+    __slots__ = ("_drawing", "counts", "pending", "returned", "signature")
 
-    def __init__(self, sig: str = "", counts: Mapping[Hashable, int] | None = None):
+    def __init__(
+        self,
+        sig: str = "",
+        counts: Mapping[Hashable, int] | None = None,
+        returned: Sequence[Hashable] = (),
+        pending: Sequence[Sequence] = (),
+    ):
         self.signature = sig
         self.counts = dict(counts or {})
+        self.returned = list(returned)
+        self.pending = [[ticket, list(keys), list(earlier)] for ticket, keys, earlier in pending]
+        self._drawing = [None, [], []]  # the entry of the draws not reserved yet
 
     def next(self, weights: Mapping[Hashable, int], generation: str = "") -> Hashable:
         """Pick the member for the next lead and record it."""
         sig = signature(weights, generation)
         if sig != self.signature:  # the pool changed: new epoch, no catch-up
-            self.signature, self.counts = sig, {}
-        key = pick(weights, self.counts)
-        self.counts[key] = self.counts.get(key, 0) + 1
+            self.signature, self.counts, self.returned = sig, {}, []
+            # what running requests drew still counts for daily caps, but is not given
+            # back: the new epoch's counts do not include it
+            for entry in [*self.pending, self._drawing]:
+                entry[1:] = [], entry[2] + entry[1]
+        if self.returned:  # same epoch, so the member is in ``weights``
+            key = self.returned.pop(0)
+        else:
+            key = pick(weights, self.counts)
+            self.counts[key] = self.counts.get(key, 0) + 1
+        self._drawing[1].append(key)
         return key
+
+    def reserve(self, ticket) -> None:
+        """Keep the members drawn since the last reservation pending under ``ticket``."""
+        if self._drawing[1] or self._drawing[2]:
+            self._drawing[0] = ticket
+            self.pending.append(self._drawing)
+        self._drawing = [None, [], []]
+
+    def settle(self, ticket, used: bool) -> None:
+        """End the pending ``ticket``: used, or its members given back, handed out first."""
+        for entry in self.pending:
+            if entry[0] == ticket:
+                self.pending.remove(entry)
+                if not used:
+                    self.returned.extend(entry[1])
+                return
+
+    def in_flight(self) -> Counter:
+        """Leads per member drawn under the pending tickets."""
+        return Counter(key for _ticket, keys, earlier in self.pending for key in keys + earlier)
 
     def take(self, weights: Mapping[Hashable, int], number: int, generation: str = "") -> list:
         """Pick ``number`` members in a row (a batch), in order."""
