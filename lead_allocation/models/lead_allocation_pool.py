@@ -1,8 +1,11 @@
 import logging
 from collections import Counter, defaultdict
+from functools import partial
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+
+from ..allocation import Rotation
 
 _logger = logging.getLogger(__name__)
 
@@ -31,10 +34,12 @@ class LeadAllocationPool(models.AbstractModel):
         """Give a salesperson to each ``crm.lead`` create value of ``vals_list``, in place,
         with its ``allocation_method`` and ``allocation_reason``.
 
-        Values are grouped by pool; each pool is locked, its rotation advanced once per
-        lead in the order of ``vals_list``, and its new state stored, so a batch costs the
-        same few queries as a single lead. Leads nobody may receive stay unassigned
-        (``unassigned``: nobody in the rotation; ``capped``: every daily cap reached).
+        Values are grouped by pool; the rotation of each pool is advanced once per lead
+        in the order of ``vals_list``, in a short transaction of its own that locks the
+        pool (``lead.allocation.state._draw``), so a batch costs the same few queries as a
+        single lead and parallel requests do not wait for each other's end. Leads nobody
+        may receive stay unassigned (``unassigned``: nobody in the rotation; ``capped``:
+        every daily cap reached).
         """
         pools = defaultdict(list)
         for vals in vals_list:
@@ -53,8 +58,7 @@ class LeadAllocationPool(models.AbstractModel):
                 self._leave_unassigned(pool_vals, "unassigned", team_id)
                 continue
             pool_key = _pool_key(company_id, team_id)
-            rotation = State._acquire(pool_key)
-            picks = self._pick(members, rotation, len(pool_vals))
+            picks = State._draw(pool_key, partial(self._draw_next, members, len(pool_vals)))
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
                     self._give(vals, user, weights)
@@ -62,7 +66,6 @@ class LeadAllocationPool(models.AbstractModel):
                     self._leave_unassigned([vals], "capped", team_id)
             if not all(user for user, _weights in picks):
                 _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
-            State._store(pool_key, rotation)
 
     @api.model
     def get_preview_data(self, count=10):
@@ -93,8 +96,8 @@ class LeadAllocationPool(models.AbstractModel):
     @api.model
     def _pool_preview(self, company_id, team_id, name, count):
         members = self._members(company_id, team_id)
-        received_today = self._received_today(members)
         rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id))
+        received_today = self._received(members, rotation, self.env.cr)
         picks = self._pick(members, rotation, count, Counter(received_today))
         total_weight = sum(members.mapped("allocation_weight"))
         warning = False
@@ -180,31 +183,44 @@ class LeadAllocationPool(models.AbstractModel):
         moves = {}
         for (company_id, team_id), pool_leads in sorted(pools.items()):
             members = self._members(company_id, team_id)
-            received = self._received_today(members)
-            available = members.browse(
-                [
-                    user.id
-                    for user in members
-                    if not user.allocation_daily_cap
-                    or received[user.id] < user.allocation_daily_cap
-                ]
-            )
+            received = self._received(members, Rotation(), self.env.cr)
+            available = self._available(members, received)
             movable = [lead for lead in pool_leads if available - lead.user_id]
-            if not movable:
-                continue
-            pool_key = _pool_key(company_id, team_id)
-            rotation = State._acquire(pool_key)
-            # a member other than the owner comes up within this many picks
-            attempts = sum(available.mapped("allocation_weight")) + 1
-            for lead in movable:
-                for _i in range(attempts):
-                    user, weights = self._pick(members, rotation, 1)[0]
-                    if user != lead.user_id:
-                        break
-                if user and user != lead.user_id:
-                    moves[lead.id] = (user, weights)
-            State._store(pool_key, rotation)
+            if movable:
+                pool_key = _pool_key(company_id, team_id)
+                moves.update(State._draw(pool_key, partial(self._draw_others, members, movable)))
         return moves
+
+    @api.model
+    def _draw_next(self, members, count, rotation, cr):
+        """The picks of the next ``count`` leads (see ``_pick``), drawn by
+        ``lead.allocation.state._draw``."""
+        return self._pick(members, rotation, count, self._received(members, rotation, cr))
+
+    @api.model
+    def _draw_others(self, members, leads, rotation, cr):
+        """``{lead id: (user, weights)}``: for each lead, the next pick of the rotation
+        that is not its current salesperson (a pick of them is passed over)."""
+        received_today = self._received(members, rotation, cr)
+        moves = {}
+        for lead in leads:
+            # a member other than the owner comes up within this many picks
+            available = self._available(members, received_today)
+            for _i in range(sum(available.mapped("allocation_weight")) + 1):
+                user, weights = self._pick(members, rotation, 1, received_today)[0]
+                if user != lead.user_id:
+                    break
+            if user and user != lead.user_id:
+                moves[lead.id] = (user, weights)
+        return moves
+
+    @api.model
+    def _available(self, members, received_today):
+        """The members under their daily cap."""
+        return members.filtered(
+            lambda user: not user.allocation_daily_cap
+            or received_today[user.id] < user.allocation_daily_cap
+        )
 
     @api.model
     def _preview(self, company_id, team_id, count=10):
@@ -218,17 +234,16 @@ class LeadAllocationPool(models.AbstractModel):
         if not members:
             return [False] * count
         rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id or 0))
-        return [user.id for user, _weights in self._pick(members, rotation, count)]
+        received = self._received(members, rotation, self.env.cr)
+        return [user.id for user, _weights in self._pick(members, rotation, count, received)]
 
     @api.model
-    def _pick(self, members, rotation, count, received_today=None):
+    def _pick(self, members, rotation, count, received_today):
         """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
         advancing ``rotation``; ``weights`` are those the user was picked among. A lead
         that every capped member is full for gets an empty user and no weights.
-        ``received_today`` (see ``_received_today``) is updated with the picks.
+        ``received_today`` (see ``_received``) is updated with the picks.
         """
-        if received_today is None:
-            received_today = self._received_today(members)
         # any change of the members' settings restarts the rotation, even one undone since
         generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
         # records iterated from ``members`` share its prefetch: what the lead's create reads
@@ -293,28 +308,23 @@ class LeadAllocationPool(models.AbstractModel):
         )
 
     @api.model
-    def _received_today(self, members):
-        """Round-robin leads each capped member received since midnight (UTC)."""
+    def _received(self, members, rotation, cr):
+        """Round-robin leads each capped member received since midnight (UTC), read on
+        ``cr``, and those drawn for them by the requests still running (``rotation``)."""
         received = Counter()
         capped = members.filtered("allocation_daily_cap")
         if capped:
+            self.env["crm.lead"].flush_model(["user_id", "allocation_method"])
             midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            # sudo: counting leads to apply the cap, whoever creates the lead
-            groups = (
-                self.env["crm.lead"]
-                .sudo()
-                .with_context(active_test=False)
-                ._read_group(
-                    [
-                        ("user_id", "in", capped.ids),
-                        ("allocation_method", "=", "round_robin"),
-                        ("create_date", ">=", midnight),
-                    ],
-                    ["user_id"],
-                    ["__count"],
-                )
+            cr.execute(
+                "SELECT user_id, count(*) FROM crm_lead WHERE user_id = ANY(%s)"
+                " AND allocation_method = 'round_robin' AND create_date >= %s GROUP BY user_id",
+                (capped.ids, midnight),
             )
-            received.update({user.id: count for user, count in groups})
+            received.update(dict(cr.fetchall()))
+            received.update(
+                {key: count for key, count in rotation.in_flight().items() if key in capped.ids}
+            )
         return received
 
 

@@ -5,27 +5,36 @@ import zlib
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 from odoo import api, fields, models, sql_db
+from odoo.modules import module as odoo_module
 from odoo.sql_db import Cursor
 
 from ..allocation import Rotation
 
 _logger = logging.getLogger(__name__)
 
-# First key of the advisory locks taken on allocation pools (any constant of our own).
+# First keys of the advisory locks taken on allocation pools and on the tickets of the
+# requests running (any constants of our own).
 LOCK_NAMESPACE = 0x1EAD
+TICKET_NAMESPACE = 0x1EAE
 
 
 class LeadAllocationState(models.Model):
     """Storage of the rotation of the allocation pools (``lead.allocation.pool``), shared
-    by every worker.
+    by every worker, and its tickets.
 
-    The newest row of a pool is its live state; rows are only ever
-    inserted, so parallel transactions never update the same row (no serialization
-    failure, no replayed request). Allocations to one pool are serialized by a
-    transaction-level advisory lock, and the newest committed row is read through a
-    separate READ COMMITTED connection when this transaction's snapshot may be older
-    than the last allocation, so it still continues from it. Superseded rows are pruned
-    by a cron.
+    The newest row of a pool is its live state; rows are only ever inserted. A request
+    draws its leads in a short transaction of its own (``_draw``): it locks the pool,
+    reads the newest row, settles the tickets of the requests that ended, draws, stores
+    a new row with its own ticket pending, and commits, which frees the pool for the
+    next request at once. The request holds a shared advisory lock on its ticket, the id
+    of a claim (``lead.allocation.claim``) it inserts in the same transaction as its
+    leads. When the lock is gone the request ended: its ticket was
+    used if the claim is there (the leads were saved), else its members are given back,
+    to be handed out first (``allocation.Rotation``). Whatever fails, the saved leads
+    follow the rotation. Superseded rows and settled claims are pruned by a cron.
+
+    In a test's transaction, which the test rolls back as a whole, the pool is locked
+    and the row stored in that transaction, nothing pending (see ``_runs_alone``).
     """
 
     _name = "lead.allocation.state"
@@ -38,17 +47,80 @@ class LeadAllocationState(models.Model):
         required=True, readonly=True, help="Members and weights the counts belong to."
     )
     counts = fields.Json(readonly=True, help="Leads per member since the pool last changed.")
+    returned = fields.Json(
+        readonly=True, help="Members given back by failed requests, handed out first."
+    )
+    pending = fields.Json(
+        readonly=True, help="Tickets of the requests still running, with their members."
+    )
     date = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
     _pool_key_id_idx = models.Index("(pool_key, id)")
 
     @api.model
-    def _acquire(self, pool_key):
-        """Lock the pool until the end of the transaction and return its rotation."""
+    def _draw(self, pool_key, draw):
+        """Call ``draw(rotation, cr)`` with the pool's rotation under the pool's lock, on
+        the cursor ``cr`` of the locked transaction; store what it drew under a ticket of
+        this transaction; return what ``draw`` returns."""
+        if not _runs_alone(self.env.cr):
+            cr = self.env.cr
+            cr.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+            )
+            rotation = _rotation(self._newest(cr, pool_key))
+            self._settle(cr, rotation)
+            result = draw(rotation, cr)
+            self._insert(cr, pool_key, rotation)
+            return result
+        # The claim, and the lock that tells this transaction runs, come first: from the
+        # moment the ticket is stored, others can tell running, used and failed apart.
         self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+            """
+            INSERT INTO lead_allocation_claim (id)
+                 SELECT ticket FROM nextval('lead_allocation_claim_id_seq') ticket,
+                        pg_advisory_xact_lock_shared(%s, ticket::int)
+              RETURNING id
+            """,
+            (TICKET_NAMESPACE,),
         )
-        return self._read(pool_key)
+        ticket = self.env.cr.fetchone()[0]
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+            # each statement sees what committed before it, the wait for the lock included
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            cr.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+            )
+            rotation = _rotation(self._newest(cr, pool_key))
+            self._settle(cr, rotation)
+            result = draw(rotation, cr)
+            rotation.reserve(ticket)
+            self._insert(cr, pool_key, rotation)
+        return result
+
+    @api.model
+    def _settle(self, cr, rotation):
+        """Settle the pending tickets of the requests that ended."""
+        if not rotation.pending:
+            return
+        tickets = [entry[0] for entry in rotation.pending]
+        cr.execute(
+            """
+            SELECT objid::bigint FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND objid::bigint = ANY(%s)
+            """,
+            (TICKET_NAMESPACE, tickets),
+        )
+        running = {row[0] for row in cr.fetchall()}
+        ended = [ticket for ticket in tickets if ticket not in running]
+        if not ended:
+            return
+        # a later statement: a request's commit is seen before its lock is released
+        cr.execute("SELECT id FROM lead_allocation_claim WHERE id = ANY(%s)", (ended,))
+        used = {row[0] for row in cr.fetchall()}
+        for ticket in ended:
+            rotation.settle(ticket, ticket in used)
 
     @api.model
     def _read(self, pool_key):
@@ -56,63 +128,104 @@ class LeadAllocationState(models.Model):
         cr = self.env.cr
         # The newest row this transaction sees, and whether a row exists that it cannot
         # see: the id sequence is not transactional, so an id above the highest visible
-        # one means a row committed after this transaction's snapshot (or rolled back).
+        # one means a row committed after this transaction's snapshot (or rolled back, or
+        # a ticket taken).
         cr.execute(
-            """
-            SELECT s.id, s.signature, s.counts,
+            f"""
+            SELECT {_COLUMNS},
                    seq.last_value > COALESCE((SELECT max(id) FROM lead_allocation_state), 0)
               FROM lead_allocation_state_id_seq seq
               LEFT JOIN LATERAL (
-                   SELECT id, signature, counts FROM lead_allocation_state
+                   SELECT {_COLUMNS} FROM lead_allocation_state
                     WHERE pool_key = %s ORDER BY id DESC LIMIT 1) s ON TRUE
             """,
             (pool_key,),
         )
         *row, hidden = cr.fetchone()
-        committed = self._read_committed(pool_key) if hidden else None
-        if committed and (row[0] is None or committed[0] > row[0]):
-            row = committed
-        if row[0] is None:
-            return Rotation()
-        return Rotation(row[1], {int(key): count for key, count in (row[2] or {}).items()})
+        if hidden and _runs_alone(cr):
+            # the newest committed row, seen past this transaction's snapshot
+            with sql_db.db_connect(cr.dbname).cursor() as read_cr:
+                read_cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+                committed = self._newest(read_cr, pool_key)
+            if committed and (row[0] is None or committed[0] > row[0]):
+                row = committed
+        return _rotation(row)
 
     @api.model
-    def _store(self, pool_key, rotation):
-        self.env.cr.execute(
-            "INSERT INTO lead_allocation_state (pool_key, signature, counts, date)"
-            " VALUES (%s, %s, %s, now() AT TIME ZONE 'UTC')",
-            (pool_key, rotation.signature, json.dumps(rotation.counts)),
+    def _newest(self, cr, pool_key):
+        """The newest row of the pool that ``cr`` sees (``_COLUMNS``), or None."""
+        cr.execute(
+            f"SELECT {_COLUMNS} FROM lead_allocation_state"
+            " WHERE pool_key = %s ORDER BY id DESC LIMIT 1",
+            (pool_key,),
+        )
+        return cr.fetchone()
+
+    @api.model
+    def _insert(self, cr, pool_key, rotation):
+        # under the pool's lock: the ids of a pool's rows follow their commits
+        cr.execute(
+            "INSERT INTO lead_allocation_state (pool_key, signature, counts, returned, pending,"
+            " date) VALUES (%s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC')",
+            (
+                pool_key,
+                rotation.signature,
+                json.dumps(rotation.counts),
+                json.dumps(rotation.returned),
+                json.dumps(rotation.pending),
+            ),
         )
 
     @api.model
-    def _read_committed(self, pool_key):
-        """The newest committed row, seen past this transaction's snapshot.
-
-        Only a real database cursor has a snapshot to look past; inside a test cursor
-        (the registry in test mode) everything already runs in one transaction.
-        """
-        if not isinstance(self.env.cr, Cursor):
-            return None
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-            cr.execute(
-                "SELECT id, signature, counts FROM lead_allocation_state"
-                " WHERE pool_key = %s ORDER BY id DESC LIMIT 1",
-                (pool_key,),
-            )
-            return cr.fetchone()
-
-    @api.model
     def _gc_states(self):
-        """Delete the rows that a newer row of the same pool supersedes."""
-        self.env.cr.execute(
+        """Delete the rows that a newer row of the same pool supersedes, and the claims
+        of the tickets no longer pending."""
+        cr = self.env.cr
+        cr.execute(
             """
             DELETE FROM lead_allocation_state old
              WHERE EXISTS (SELECT 1 FROM lead_allocation_state new
                             WHERE new.pool_key = old.pool_key AND new.id > old.id)
             """
         )
-        _logger.info("Pruned %s superseded lead allocation states", self.env.cr.rowcount)
+        _logger.info("Pruned %s superseded lead allocation states", cr.rowcount)
+        cr.execute("SELECT pending FROM lead_allocation_state WHERE pending IS NOT NULL")
+        pending = [entry[0] for (entries,) in cr.fetchall() for entry in entries]
+        cr.execute("DELETE FROM lead_allocation_claim WHERE NOT id = ANY(%s)", (pending,))
+
+
+class LeadAllocationClaim(models.Model):
+    """The ticket of a draw of ``lead.allocation.state`` (its id), inserted in the
+    transaction that saves the leads drawn under it: it exists once they are committed,
+    and never otherwise."""
+
+    _name = "lead.allocation.claim"
+    _description = "Lead Allocation Ticket"
+    _log_access = False
+
+
+_COLUMNS = "id, signature, counts, returned, pending"
+
+
+def _runs_alone(cr):
+    """Whether the transaction of ``cr`` commits or rolls back on its own, so that what
+    it draws may be committed apart. Not a test's: the registry's test cursor, or the
+    cursor of a TransactionCase, both rolled back as a whole at the test's end."""
+    test = odoo_module.current_test
+    return isinstance(cr, Cursor) and not (test and cr is getattr(test, "cr", None))
+
+
+def _rotation(row):
+    """The ``Rotation`` of a row of ``_COLUMNS`` (none: a new pool)."""
+    if not row or row[0] is None:
+        return Rotation()
+    _id, sig, counts, returned, pending = row
+    return Rotation(
+        sig,
+        {int(key): count for key, count in (counts or {}).items()},
+        returned or (),
+        pending or (),
+    )
 
 
 def _lock_key(pool_key):

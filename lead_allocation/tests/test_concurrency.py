@@ -51,7 +51,7 @@ class TestAllocationConcurrency(TransactionCase):
     """
 
     WORKERS = 4
-    LEADS_PER_WORKER = 12
+    LEADS_PER_WORKER = 20
 
     def test_parallel_creations_share_one_rotation(self):
         ids = {}
@@ -95,6 +95,10 @@ class TestAllocationConcurrency(TransactionCase):
                     (ids["team"],),
                 )
                 counts = dict(env.cr.fetchall())
+                rotation = env["lead.allocation.state"]._read(f"{env.company.id}-{ids['team']}")
+            # every draw is a saved lead, once each: no state of a parallel draw was lost
+            self.assertEqual(rotation.counts, counts)
+            self.assertEqual(rotation.returned, [])
             total = self.WORKERS * self.LEADS_PER_WORKER
             self.assertEqual(sum(counts.values()), total)
             weights = dict(zip(ids["users"], (10, 5, 5, 2), strict=True))
