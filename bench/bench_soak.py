@@ -12,10 +12,14 @@ soak`` starts one, see bin/_runtime.py), PostgreSQL itself is restarted (``pg_ct
 restarted. Clients retry with the same key on a broken connection, on ``503``
 (after ``Retry-After``) and on any other 5xx or HTML page of Odoo (counted).
 
-Prints posts, leads, lost, duplicated, 5xx, the worst prefix deviation of the round robin
-(leads by id against the exact weighted share), throughput, p50/p99 latency and the
-servers' memory (RSS of all their processes) after warm-up and at the end.
-Goals: 0 lost, 0 duplicated, 0 5xx but the 503 answers, deviation < 1, memory flat.
+Prints posts, leads, lost, duplicated, 5xx, the round robin's deviation (the committed
+leads per salesperson against the exact weighted share) and its balance (every draw of the
+rotation is a committed lead, or was given back by a failed request and waits for the
+pool's next lead), the worst deviation of a prefix of the leads by id (requests draw in
+parallel, so ids follow the draws only up to the requests in flight), throughput, p50/p99
+latency and the servers' memory (RSS of all their processes) after warm-up and at the end.
+Goals: 0 lost, 0 duplicated, 0 5xx but the 503 answers, draws = leads + waiting, deviation
+< 1 (plus one per lead waiting), memory flat.
 Bounded: SOAK_TIME_LIMIT seconds (default 1800) for the posts; 20 tries per request.
 
 Not part of ``bench/run`` without arguments: ``bench/run soak``.
@@ -37,7 +41,7 @@ import psutil
 import psycopg2
 import requests
 from bench_webhook import post_webhook, setup
-from common import DB, environment, percentile, server_process
+from common import DB, environment, percentile, rotation_balance, server_process
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bin"))
 import _runtime  # bin/ is not a package
@@ -220,7 +224,7 @@ def outcome(soak, agents):
         counts[user] = counts.get(user, 0) + 1
         for agent, weight in zip(agents, WEIGHTS, strict=True):
             worst = max(worst, abs(counts[agent] - n * weight / sum(WEIGHTS)))
-    return len(rows), lost, duplicated, wrong, worst, counts
+    return len(rows), lost, duplicated, wrong, worst
 
 
 def main():
@@ -247,7 +251,9 @@ def main():
         stop.set()
         injector.join()
         memory_end = rss(procs)
-    leads, lost, duplicated, wrong, worst, counts = outcome(soak, agents)
+    leads, lost, duplicated, wrong, by_id = outcome(soak, agents)
+    counts, draws, waiting, deviation = rotation_balance(team_id, agents, WEIGHTS)
+    balanced = all(draws[agent] == counts[agent] + waiting[agent] for agent in agents)
     server_errors = sum(
         n for status, n in soak.stats.items() if isinstance(status, int) and status >= 500
     )
@@ -257,7 +263,10 @@ def main():
         f"soak: {soak.done} posts ({sum(k != 'once' for k in kinds)} resent), {leads} leads, "
         f"{lost} lost, {duplicated} duplicated, {five_xx} 5xx (+ {soak.stats[503]} x 503 "
         f"retried), {soak.stats['broken connection']} broken connections retried, "
-        f"round robin deviation {worst:.3f} {list(counts.values())[: len(agents)]}, "
+        f"round robin {list(counts.values())}: deviation {deviation:.3f}, "
+        f"{sum(waiting.values())} given back and waiting, rotation draws "
+        f"{list(draws.values())} {'= leads + waiting' if balanced else 'DIFFER'} "
+        f"(worst deviation of a prefix of the leads by id: {by_id:.2f}), "
         f"{soak.done / elapsed:.1f} posts/s ({requests_sent} requests in {elapsed:.0f} s, "
         f"{CLIENTS} clients, 2 servers x {WORKERS} workers), "
         f"p50 {percentile(soak.latencies, 50) * 1000:.0f} ms, "
@@ -272,10 +281,14 @@ def main():
     ok = (
         soak.done == POSTS
         and not (lost or duplicated or five_xx or wrong)
-        and worst < 1
+        and balanced
+        and deviation < 1 + sum(waiting.values())
         and not soak.stats["different ids for one key"]
     )
-    print(f"soak goals (0 lost, 0 duplicated, 0 5xx, deviation < 1): {'OK' if ok else 'FAILED'}")
+    print(
+        "soak goals (0 lost, 0 duplicated, 0 5xx, every draw a lead or waiting, deviation < 1"
+        f" + waiting): {'OK' if ok else 'FAILED'}"
+    )
     if not ok:
         raise SystemExit(1)
 

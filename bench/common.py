@@ -67,6 +67,36 @@ def report(name, label_a, seconds_a, label_b, seconds_b, goal=None):
     return ratio
 
 
+def rotation_balance(team_id, agents, weights):
+    """How the committed round-robin leads of the team's pool stand against its rotation.
+
+    Returns ``(counts, draws, waiting, deviation)``: the committed leads per agent, the
+    draws of the rotation (as its newest state says, the tickets of requests that ended
+    settled), those given back by failed requests and waiting for the pool's next leads,
+    and the largest deviation of the committed counts from the exact weighted shares.
+    Nothing lost, nothing doubled: ``draws == counts + waiting``, per agent.
+    """
+    with environment() as env:
+        env.cr.execute(
+            "SELECT user_id, count(*) FROM crm_lead WHERE team_id = %s"
+            " AND allocation_method = 'round_robin' GROUP BY user_id",
+            (team_id,),
+        )
+        counts = dict.fromkeys(agents, 0) | dict(env.cr.fetchall())
+        team = env["crm.team"].browse(team_id)
+        State = env["lead.allocation.state"]
+        rotation = State._read(f"{team.company_id.id or env.company.id}-{team_id}")
+        State._settle(env.cr, rotation)
+    total = sum(counts.values())
+    deviation = max(
+        abs(counts[agent] - total * weight / sum(weights))
+        for agent, weight in zip(agents, weights, strict=True)
+    )
+    draws = {agent: rotation.counts.get(agent, 0) for agent in agents}
+    waiting = {agent: rotation.returned.count(agent) for agent in agents}
+    return counts, draws, waiting, deviation
+
+
 def percentile(values, pct):
     values = sorted(values)
     return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
@@ -139,6 +169,7 @@ __all__ = [
     "odoo",
     "percentile",
     "report",
+    "rotation_balance",
     "server",
     "server_process",
     "statistics",
