@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_templates.xml",
         "views/res_users_views.xml",
         "views/crm_lead_views.xml",
         "views/lead_allocation_sheet_views.xml",

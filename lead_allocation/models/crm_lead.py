@@ -236,6 +236,34 @@ class CrmLead(models.Model):
                 bodies, author_id=self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
             )
 
+    def _notify_salespeople(self):
+        """Tell each salesperson of these leads that they were assigned, as Odoo does
+        for a new lead (not the current user, not an archived user), but once: Odoo's own
+        "You have been assigned to" for one lead, one message listing them for several
+        (a batch of 500 leads does not send hundreds of e-mails). For leads created with
+        ``mail_auto_subscribe_no_notify``."""
+        # sudo: the salespeople of the leads, to notify them
+        for user, leads in self.sudo().grouped("user_id").items():
+            if not user or user == self.env.user or not user.active:
+                continue
+            partner = user.partner_id
+            leads = self.browse(leads.ids).with_context(lang=partner.lang)
+            if len(leads) == 1:
+                leads._message_auto_subscribe_notify(partner.ids, "mail.message_user_assigned")
+                continue
+            body = self.env["ir.qweb"]._render(
+                "lead_allocation.message_leads_assigned",
+                {"leads": leads, "user": user},
+                minimal_qcontext=True,
+            )
+            leads[0].message_notify(
+                subject=leads.env._("You have been assigned %(count)s new leads", count=len(leads)),
+                body=self.env["mail.render.mixin"]._replace_local_links(body),
+                partner_ids=partner.ids,
+                email_layout_xmlid="mail.mail_notification_layout",
+                model_description=self.env["ir.model"]._get(self._name).display_name,
+            )
+
     # ------------------------------------------------------------------
     # Lead isolation: Trusted Employees see only the leads assigned to them
     # (rules in security/lead_allocation_security.xml, switch in Settings)

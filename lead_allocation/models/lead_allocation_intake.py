@@ -156,7 +156,22 @@ class LeadAllocationIntake(models.AbstractModel):
 
         ``cache`` keeps teams, agents, tags and UTM records across calls (an import). A
         parallel insert of the same key raises ConcurrencyError (the request is replayed).
+
+        Each salesperson is told once of the leads of several payloads given to them
+        (``crm.lead._notify_salespeople``), not once per lead.
         """
+        if len(payloads) < 2 or self.env.context.get("mail_auto_subscribe_no_notify"):
+            return self._receive_items(payloads, method, origin, cache)
+        results = self.with_context(mail_auto_subscribe_no_notify=True)._receive_items(
+            payloads, method, origin, cache
+        )
+        created = [result.lead.id for result in results if result.outcome == "created"]
+        self.env["crm.lead"].browse(created)._notify_salespeople()
+        return results
+
+    @api.model
+    def _receive_items(self, payloads, method, origin, cache):
+        """``_receive_batch`` without its notification of the salespeople."""
         origin = origin or self.env.user.display_name
         cache = {} if cache is None else cache
         results, todo, repeats = self._triage(payloads)

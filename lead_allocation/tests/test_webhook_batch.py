@@ -24,6 +24,39 @@ class TestWebhookBatch(WebhookCase):
         self.assertEqual([result["status"] for result in results], statuses, results)
         return results
 
+    def test_each_salesperson_is_told_once(self):
+        """A batch tells each salesperson once: one message listing their leads, Odoo's
+        own assignment message for a single lead; the single webhook tells as Odoo does."""
+        response = self.post_batch(
+            [
+                {"name": "Digest 1", "user_id": self.junior_1.id},
+                {"name": "Alone", "user_id": self.junior_2.id},
+                {"name": "Digest 2", "user_id": self.junior_1.id},
+            ]
+        )
+        self.assertResults(response, 201, [201, 201, 201])
+
+        def told(user):
+            return (
+                self.env["mail.message"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_ids", "in", user.partner_id.ids),
+                        ("message_type", "=", "user_notification"),
+                    ],
+                    order="id",
+                )
+            )
+
+        digest = told(self.junior_1)
+        self.assertEqual(digest.mapped("subject"), ["You have been assigned 2 new leads"])
+        self.assertIn("Digest 1", digest.body)
+        self.assertIn("Digest 2", digest.body)
+        self.assertEqual(told(self.junior_2).mapped("subject"), ["You have been assigned to Alone"])
+        self.post({"name": "Single", "user_id": self.junior_1.id})
+        self.assertEqual(told(self.junior_1)[-1].subject, "You have been assigned to Single")
+
     def test_each_item_gets_its_own_result_in_order(self):
         """Created, replayed, conflicting and refused items side by side: one bad item
         refuses nothing else and leaves nothing behind; the answer is a 207."""
