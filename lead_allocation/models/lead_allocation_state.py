@@ -87,8 +87,11 @@ class LeadAllocationState(models.Model):
         with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
             # each statement sees what committed before it, the wait for the lock included
             cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            # The commit need not wait for the disk: whatever is saved on the strength of
+            # this row commits after it, and a commit writes the log up to itself.
             cr.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+                "SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s, %s)",
+                (LOCK_NAMESPACE, _lock_key(pool_key)),
             )
             rotation = _rotation(self._newest(cr, pool_key))
             self._settle(cr, rotation)
