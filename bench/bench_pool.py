@@ -25,11 +25,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 from bench_webhook import WEIGHTS, post_json2, post_webhook, setup
-from common import DB, config, percentile, rotation_balance, server
+from common import DB, config, measure, percentile, rotation_balance, server
 
 REQUESTS = 160  # per way, server and block
 BLOCKS = 4
@@ -89,26 +88,6 @@ class WaiterSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-
-
-def measure(call, indexes, clients):
-    """Wall time and latencies of ``call(i)`` for ``indexes``, ``clients`` at once."""
-    latencies, errors = [], []
-
-    def one(i):
-        start = time.perf_counter()
-        response = call(i)
-        latencies.append(time.perf_counter() - start)
-        if response.status_code not in (200, 201):
-            errors.append(f"{i}: {response.status_code} {response.text[:200]}")
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, indexes))
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError("\n".join(errors[:5]))
-    return elapsed, latencies
 
 
 def main():

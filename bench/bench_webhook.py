@@ -14,13 +14,12 @@
 import contextlib
 import json
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import requests
-from common import environment, percentile, server
+from common import environment, measure, percentile, server
 
 from odoo import Command
 
@@ -162,26 +161,6 @@ def check_parallel(base, key, agents, team_id):
     return ok
 
 
-def measure(label, call, indexes):
-    """Wall time and per-request latencies of ``call(i)`` for ``indexes``, CLIENTS at once."""
-    latencies, errors = [], []
-
-    def one(i):
-        start = time.perf_counter()
-        response = call(i)
-        latencies.append(time.perf_counter() - start)
-        if response.status_code not in (200, 201):
-            errors.append(f"{label} {i}: {response.status_code} {response.text[:200]}")
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(one, indexes))
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError("\n".join(errors[:5]))
-    return elapsed, latencies
-
-
 def benchmark(base, key, agents, team_id):
     run = uuid.uuid4().hex[:8]
     endpoints = {
@@ -191,7 +170,7 @@ def benchmark(base, key, agents, team_id):
         "json2": lambda i: post_json2(base, key, lead_fields(i, agents, team_id)),
     }
     for label, call in endpoints.items():  # warm up both workers and caches
-        measure(label, call, range(100_000, 100_000 + WARMUP))
+        measure(call, range(100_000, 100_000 + WARMUP), CLIENTS, label)
     totals = dict.fromkeys(endpoints, 0.0)
     latencies = {label: [] for label in endpoints}
     size = REQUESTS // BLOCKS
@@ -200,7 +179,7 @@ def benchmark(base, key, agents, team_id):
         if block % 2:
             order.reverse()
         for label, call in order:
-            elapsed, lats = measure(label, call, range(block * size, (block + 1) * size))
+            elapsed, lats = measure(call, range(block * size, (block + 1) * size), CLIENTS, label)
             totals[label] += elapsed
             latencies[label] += lats
     stats = {

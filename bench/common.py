@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -97,6 +98,27 @@ def rotation_balance(team_id, agents, weights):
     return counts, draws, waiting, deviation
 
 
+def measure(call, indexes, clients, label="request"):
+    """Wall time and per-request latencies of ``call(i)`` for ``indexes``, ``clients`` at
+    once; raises when an answer is not a 200 or a 201."""
+    latencies, errors = [], []
+
+    def one(i):
+        start = time.perf_counter()
+        response = call(i)
+        latencies.append(time.perf_counter() - start)
+        if response.status_code not in (200, 201):
+            errors.append(f"{label} {i}: {response.status_code} {response.text[:200]}")
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, indexes))
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError("\n".join(errors[:5]))
+    return elapsed, latencies
+
+
 def percentile(values, pct):
     values = sorted(values)
     return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
@@ -166,6 +188,7 @@ def server_process(workers=2):
 
 __all__ = [
     "environment",
+    "measure",
     "odoo",
     "percentile",
     "report",
