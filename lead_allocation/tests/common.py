@@ -1,7 +1,8 @@
 import threading
+import time
 from contextlib import contextmanager
 
-from odoo import api, sql_db
+from odoo import Command, api, sql_db
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, new_test_user
 
@@ -168,3 +169,26 @@ def run_in_parallel(*functions, timeout=120):
     if errors:
         raise errors[0]
     return results
+
+
+def create_team(env, name, weights):
+    """Salespeople of the given allocation ``weights`` and a sales team of them, named
+    after ``name`` (unique logins): ``(users, team)``."""
+    group = env.ref("sales_team.group_sale_salesman")
+    users = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            [
+                {
+                    "name": f"{name} {i}",
+                    "login": f"la_{name.lower()}_{i}_{time.time_ns()}",
+                    "group_ids": [Command.set(group.ids)],
+                    "allocation_weight": weight,
+                }
+                for i, weight in enumerate(weights)
+            ]
+        )
+    )
+    team = env["crm.team"].create({"name": f"{name} Team", "member_ids": [Command.set(users.ids)]})
+    return users, team

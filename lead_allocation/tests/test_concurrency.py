@@ -10,7 +10,7 @@ from functools import partial
 
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import ConcurrencyError
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
@@ -18,7 +18,7 @@ from odoo.tools import mute_logger
 
 from ..intake import parse_lead_payload
 from ..models.lead_allocation_sheet_sync import SYNC_LOCK_NAMESPACE
-from .common import real_transaction, run_in_parallel
+from .common import create_team, real_transaction, run_in_parallel
 from .fake_google import FakeGoogle
 from .sheet_common import HEADERS, SHEET_KEY, lead_row
 
@@ -55,22 +55,8 @@ class TestAllocationConcurrency(TransactionCase):
 
     def test_parallel_creations_share_one_rotation(self):
         ids = {}
-        with real_transaction(self.registry, {"no_reset_password": True}) as env:
-            group = env.ref("sales_team.group_sale_salesman")
-            users = env["res.users"].create(
-                [
-                    {
-                        "name": f"Parallel {i}",
-                        "login": f"la_parallel_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": weight,
-                    }
-                    for i, weight in enumerate((10, 5, 5, 2))
-                ]
-            )
-            team = env["crm.team"].create(
-                {"name": "Parallel Team", "member_ids": [Command.set(users.ids)]}
-            )
+        with real_transaction(self.registry) as env:
+            users, team = create_team(env, "Parallel", (10, 5, 5, 2))
             ids = {"users": users.ids, "team": team.id}
         replays = Counter()
 

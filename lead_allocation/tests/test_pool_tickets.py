@@ -10,11 +10,11 @@ from contextlib import contextmanager, suppress
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 
-from .common import real_transaction
+from .common import create_team, real_transaction
 
 
 @tagged("post_install", "-at_install")
@@ -23,22 +23,8 @@ class TestPoolTickets(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        with real_transaction(self.registry, {"no_reset_password": True}) as env:
-            group = env.ref("sales_team.group_sale_salesman")
-            users = env["res.users"].create(
-                [
-                    {
-                        "name": f"Ticket {i}",
-                        "login": f"la_ticket_{i}_{time.time_ns()}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": 1,
-                    }
-                    for i in range(3)
-                ]
-            )
-            team = env["crm.team"].create(
-                {"name": "Ticket Team", "member_ids": [Command.set(users.ids)]}
-            )
+        with real_transaction(self.registry) as env:
+            users, team = create_team(env, "Ticket", (1, 1, 1))
             self.user_ids, self.team_id = users.ids, team.id
         self.addCleanup(self._clean_up)
 
