@@ -85,9 +85,10 @@ def rotation_balance(team_id, agents, weights):
         )
         counts = dict.fromkeys(agents, 0) | dict(env.cr.fetchall())
         team = env["crm.team"].browse(team_id)
-        State = env["lead.allocation.state"]
-        rotation = State._read(f"{team.company_id.id or env.company.id}-{team_id}")
-        State._settle(env.cr, rotation)
+        # the newest state, the tickets of the requests that ended settled
+        rotation = env["lead.allocation.state"]._read(
+            f"{team.company_id.id or env.company.id}-{team_id}"
+        )
     total = sum(counts.values())
     deviation = max(
         abs(counts[agent] - total * weight / sum(weights))

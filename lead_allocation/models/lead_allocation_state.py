@@ -145,14 +145,17 @@ class LeadAllocationState(models.Model):
             (pool_key,),
         )
         *row, hidden = cr.fetchone()
-        if hidden and _runs_alone(cr):
-            # the newest committed row, seen past this transaction's snapshot
+        rotation = _rotation(row)
+        if (hidden or rotation.pending) and _runs_alone(cr):
+            # the newest committed row, seen past this transaction's snapshot, with the
+            # tickets of the requests that ended settled, as the next draw will
             with sql_db.db_connect(cr.dbname).cursor() as read_cr:
                 read_cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
                 committed = self._newest(read_cr, pool_key)
-            if committed and (row[0] is None or committed[0] > row[0]):
-                row = committed
-        return _rotation(row)
+                if committed and (row[0] is None or committed[0] > row[0]):
+                    rotation = _rotation(committed)
+                self._settle(read_cr, rotation)
+        return rotation
 
     @api.model
     def _newest(self, cr, pool_key):

@@ -136,6 +136,17 @@ class TestPoolTickets(TransactionCase):
             self.assertNotIn(first, [self._committed_lead(f"More {i}") for i in range(3)])
             cr.commit()
 
+    def test_preview_after_the_last_lead(self):
+        """The preview settles the tickets of the requests that ended, as the next draw
+        does: a lead saved is counted once against its salesperson's daily cap."""
+        first, second, third = self.user_ids
+        with real_transaction(self.registry) as env:
+            env["res.users"].browse(first).allocation_daily_cap = 2
+        self.assertEqual(self._committed_lead("Saved"), first)
+        with real_transaction(self.registry) as env:
+            preview = env["lead.allocation.pool"]._preview(env.company.id, self.team_id, 3)
+        self.assertEqual(preview, [second, third, first], "one lead of two for the first")
+
     def test_cleanup_keeps_the_claims_of_running_requests(self):
         """The cron prunes superseded states and the claims of settled tickets, never the
         claim of a request still running."""
