@@ -314,7 +314,8 @@ class LeadAllocationPool(models.AbstractModel):
         received = Counter()
         capped = members.filtered("allocation_daily_cap")
         if capped:
-            self.env["crm.lead"].flush_model(["user_id", "allocation_method"])
+            if cr is self.env.cr:  # another cursor sees only what committed
+                self.env["crm.lead"].flush_model(["user_id", "allocation_method"])
             midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
             cr.execute(
                 "SELECT user_id, count(*) FROM crm_lead WHERE user_id = ANY(%s)"
