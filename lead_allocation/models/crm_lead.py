@@ -251,17 +251,18 @@ class CrmLead(models.Model):
             if len(leads) == 1:
                 leads._message_auto_subscribe_notify(partner.ids, "mail.message_user_assigned")
                 continue
-            body = self.env["ir.qweb"]._render(
+            env = leads.env  # in the salesperson's language
+            body = env["ir.qweb"]._render(
                 "lead_allocation.message_leads_assigned",
                 {"leads": leads, "user": user},
                 minimal_qcontext=True,
             )
             leads[0].message_notify(
-                subject=leads.env._("You have been assigned %(count)s new leads", count=len(leads)),
-                body=self.env["mail.render.mixin"]._replace_local_links(body),
+                subject=env._("You have been assigned %(count)s new leads", count=len(leads)),
+                body=env["mail.render.mixin"]._replace_local_links(body),
                 partner_ids=partner.ids,
                 email_layout_xmlid="mail.mail_notification_layout",
-                model_description=self.env["ir.model"]._get(self._name).display_name,
+                model_description=env["ir.model"]._get(self._name).display_name,
             )
 
     # ------------------------------------------------------------------
