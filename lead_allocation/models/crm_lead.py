@@ -257,7 +257,8 @@ class CrmLead(models.Model):
                 {"leads": leads, "user": user},
                 minimal_qcontext=True,
             )
-            leads[0].message_notify(
+            # not attached to one of the leads: it is about all of them
+            env["mail.thread"].message_notify(
                 subject=env._("You have been assigned %(count)s new leads", count=len(leads)),
                 body=env["mail.render.mixin"]._replace_local_links(body),
                 partner_ids=partner.ids,

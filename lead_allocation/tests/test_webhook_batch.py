@@ -51,6 +51,7 @@ class TestWebhookBatch(WebhookCase):
 
         digest = told(self.junior_1)
         self.assertEqual(digest.mapped("subject"), ["You have been assigned 2 new leads"])
+        self.assertFalse(digest.model, "about both leads, attached to neither")
         self.assertIn("Digest 1", digest.body)
         self.assertIn("Digest 2", digest.body)
         self.assertEqual(told(self.junior_2).mapped("subject"), ["You have been assigned to Alone"])
