@@ -9,6 +9,7 @@ source waiting for its service-account key. Running it again changes nothing.
 
 # ruff: noqa: F821  (env is given by odoo shell)
 import base64
+import os
 
 Users = env["res.users"].with_context(no_reset_password=True)
 
@@ -117,5 +118,10 @@ if not Users.search([("login", "=", "senior")]):
         }
     )
     env["res.config.settings"].create({"lead_isolation_enabled": True}).execute()
+    env.cr.commit()
+# The links of notifications and e-mails are built from web.base.url: the address served
+# now (Odoo also sets it when the administrator logs in).
+if os.environ.get("LEAD_ALLOCATION_BASE_URL"):
+    env["ir.config_parameter"].set_param("web.base.url", os.environ["LEAD_ALLOCATION_BASE_URL"])
     env.cr.commit()
 print("DEMO_API_KEY=" + env["ir.config_parameter"].get_param("lead_allocation.demo_api_key", ""))
