@@ -1,6 +1,7 @@
 import json
 import logging
 import zlib
+from contextlib import contextmanager, nullcontext
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
@@ -62,41 +63,33 @@ class LeadAllocationState(models.Model):
         """Call ``draw(rotation, cr)`` with the pool's rotation under the pool's lock, on
         the cursor ``cr`` of the locked transaction; store what it drew under a ticket of
         this transaction; return what ``draw`` returns."""
-        if not _runs_alone(self.env.cr):
-            cr = self.env.cr
-            cr.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, _lock_key(pool_key))
+        ticket, transaction = None, nullcontext(self.env.cr)
+        if _runs_alone(self.env.cr):
+            # The claim, and the lock that tells this transaction runs, come first: from
+            # the moment the ticket is stored, others can tell running, used and failed apart.
+            self.env.cr.execute(
+                """
+                INSERT INTO lead_allocation_claim (id)
+                     SELECT ticket FROM nextval('lead_allocation_claim_id_seq') ticket,
+                            pg_advisory_xact_lock_shared(%s, ticket::int)
+                  RETURNING id
+                """,
+                (TICKET_NAMESPACE,),
             )
-            rotation = _rotation(self._newest(cr, pool_key))
-            self._settle(cr, rotation)
-            result = draw(rotation, cr)
-            self._insert(cr, pool_key, rotation)
-            return result
-        # The claim, and the lock that tells this transaction runs, come first: from the
-        # moment the ticket is stored, others can tell running, used and failed apart.
-        self.env.cr.execute(
-            """
-            INSERT INTO lead_allocation_claim (id)
-                 SELECT ticket FROM nextval('lead_allocation_claim_id_seq') ticket,
-                        pg_advisory_xact_lock_shared(%s, ticket::int)
-              RETURNING id
-            """,
-            (TICKET_NAMESPACE,),
-        )
-        ticket = self.env.cr.fetchone()[0]
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            # each statement sees what committed before it, the wait for the lock included
-            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            ticket = self.env.cr.fetchone()[0]
+            transaction = _own_transaction(self.env.cr)
+        lock = "SELECT pg_advisory_xact_lock(%s, %s)"
+        if ticket:
             # The commit need not wait for the disk: whatever is saved on the strength of
             # this row commits after it, and a commit writes the log up to itself.
-            cr.execute(
-                "SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(%s, %s)",
-                (LOCK_NAMESPACE, _lock_key(pool_key)),
-            )
+            lock = "SET LOCAL synchronous_commit TO OFF; " + lock
+        with transaction as cr:
+            cr.execute(lock, (LOCK_NAMESPACE, _lock_key(pool_key)))
             rotation = _rotation(self._newest(cr, pool_key))
             self._settle(cr, rotation)
             result = draw(rotation, cr)
-            rotation.reserve(ticket)
+            if ticket:
+                rotation.reserve(ticket)
             self._insert(cr, pool_key, rotation)
         return result
 
@@ -149,8 +142,7 @@ class LeadAllocationState(models.Model):
         if (hidden or rotation.pending) and _runs_alone(cr):
             # the newest committed row, seen past this transaction's snapshot, with the
             # tickets of the requests that ended settled, as the next draw will
-            with sql_db.db_connect(cr.dbname).cursor() as read_cr:
-                read_cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            with _own_transaction(cr) as read_cr:
                 committed = self._newest(read_cr, pool_key)
                 if committed and (row[0] is None or committed[0] > row[0]):
                     rotation = _rotation(committed)
@@ -211,6 +203,16 @@ class LeadAllocationClaim(models.Model):
 
 
 _COLUMNS = "id, signature, counts, returned, pending"
+
+
+@contextmanager
+def _own_transaction(cr):
+    """A transaction of its own, on another connection to the database of ``cr``,
+    committed at the end; READ COMMITTED: each statement sees what committed before it,
+    the wait for a lock included."""
+    with sql_db.db_connect(cr.dbname).cursor() as own:
+        own.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        yield own
 
 
 def _runs_alone(cr):
