@@ -5,8 +5,6 @@ from functools import partial
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-from ..allocation import Rotation
-
 _logger = logging.getLogger(__name__)
 
 
@@ -97,7 +95,7 @@ class LeadAllocationPool(models.AbstractModel):
     def _pool_preview(self, company_id, team_id, name, count):
         members = self._members(company_id, team_id)
         rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id))
-        received_today = self._received(members, rotation, self.env.cr)
+        received_today = self._received(members, self.env.cr, rotation)
         picks = self._pick(members, rotation, count, Counter(received_today))
         total_weight = sum(members.mapped("allocation_weight"))
         warning = False
@@ -183,7 +181,7 @@ class LeadAllocationPool(models.AbstractModel):
         moves = {}
         for (company_id, team_id), pool_leads in sorted(pools.items()):
             members = self._members(company_id, team_id)
-            received = self._received(members, Rotation(), self.env.cr)
+            received = self._received(members, self.env.cr)
             available = self._available(members, received)
             movable = [lead for lead in pool_leads if available - lead.user_id]
             if movable:
@@ -195,13 +193,13 @@ class LeadAllocationPool(models.AbstractModel):
     def _draw_next(self, members, count, rotation, cr):
         """The picks of the next ``count`` leads (see ``_pick``), drawn by
         ``lead.allocation.state._draw``."""
-        return self._pick(members, rotation, count, self._received(members, rotation, cr))
+        return self._pick(members, rotation, count, self._received(members, cr, rotation))
 
     @api.model
     def _draw_others(self, members, leads, rotation, cr):
         """``{lead id: (user, weights)}``: for each lead, the next pick of the rotation
         that is not its current salesperson (a pick of them is passed over)."""
-        received_today = self._received(members, rotation, cr)
+        received_today = self._received(members, cr, rotation)
         moves = {}
         for lead in leads:
             # a member other than the owner comes up within this many picks
@@ -234,7 +232,7 @@ class LeadAllocationPool(models.AbstractModel):
         if not members:
             return [False] * count
         rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id or 0))
-        received = self._received(members, rotation, self.env.cr)
+        received = self._received(members, self.env.cr, rotation)
         return [user.id for user, _weights in self._pick(members, rotation, count, received)]
 
     @api.model
@@ -308,9 +306,9 @@ class LeadAllocationPool(models.AbstractModel):
         )
 
     @api.model
-    def _received(self, members, rotation, cr):
+    def _received(self, members, cr, rotation=None):
         """Round-robin leads each capped member received since midnight (UTC), read on
-        ``cr``, and those drawn for them by the requests still running (``rotation``)."""
+        ``cr``, and those drawn for them by the requests still running (in ``rotation``)."""
         received = Counter()
         capped = members.filtered("allocation_daily_cap")
         if capped:
@@ -323,9 +321,9 @@ class LeadAllocationPool(models.AbstractModel):
                 (capped.ids, midnight),
             )
             received.update(dict(cr.fetchall()))
-            received.update(
-                {key: count for key, count in rotation.in_flight().items() if key in capped.ids}
-            )
+            if rotation is not None:
+                running = rotation.in_flight()
+                received.update({user.id: running[user.id] for user in capped})
         return received
 
 
