@@ -147,19 +147,23 @@ class TestPoolTickets(TransactionCase):
             preview = env["lead.allocation.pool"]._preview(env.company.id, self.team_id, 3)
         self.assertEqual(preview, [second, third, first], "one lead of two for the first")
 
-    def test_cleanup_keeps_the_claims_of_running_requests(self):
+    def test_cleanup_keeps_the_claims_of_pending_tickets(self):
         """The cron prunes superseded states and the claims of settled tickets, never the
-        claim of a request still running."""
-        with self._open_transaction() as (cr, env):
-            self._lead(env, "Running")
-            cr.commit()  # its claim is there, its ticket still pending
-            self._committed_lead("Next")  # settles it
-            with real_transaction(self.registry) as gc_env:
-                gc_env["lead.allocation.state"]._gc_states()
-            with real_transaction(self.registry) as check:
-                check.cr.execute("SELECT pending FROM lead_allocation_state")
-                pending = {entry[0] for (entries,) in check.cr.fetchall() for entry in entries}
-                check.cr.execute("SELECT id FROM lead_allocation_claim")
-                claims = {claim_id for (claim_id,) in check.cr.fetchall()}
-            self.assertLessEqual(claims, pending)
-            self.assertTrue(pending, "the last request's ticket is pending until the next draw")
+        claim of a ticket still pending: a saved lead's ticket stays pending until the
+        next draw, which must still find it used."""
+        first, second, _third = self.user_ids
+        self.assertEqual(self._committed_lead("Saved"), first)
+        self._clean_states()
+        self.assertEqual(self._committed_lead("Next"), second, "the saved lead kept its turn")
+        self._clean_states()
+        with real_transaction(self.registry) as env:
+            env.cr.execute("SELECT pending FROM lead_allocation_state")
+            pending = {entry[0] for (entries,) in env.cr.fetchall() for entry in entries}
+            env.cr.execute("SELECT id FROM lead_allocation_claim")
+            claims = {claim_id for (claim_id,) in env.cr.fetchall()}
+        self.assertLessEqual(claims, pending, "the claims of settled tickets are pruned")
+        self.assertEqual(self._committed_owners(), [first, second])
+
+    def _clean_states(self):
+        with real_transaction(self.registry) as env:
+            env["lead.allocation.state"]._gc_states()
