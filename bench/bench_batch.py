@@ -15,13 +15,11 @@ and batch / single webhook (goal >= 5). Every batch must answer 201 with 100 cre
 """
 
 import json
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from bench_webhook import lead_fields, post_webhook, setup
-from common import environment, percentile, server
+from common import environment, measure, percentile, server
 
 CLIENTS = 4
 BATCH_SIZE = 100
@@ -70,30 +68,8 @@ def check_single(response):
     return None
 
 
-def measure(calls):
-    """Wall time and per-request latencies of ``calls`` (``(call, check)`` pairs), CLIENTS
-    at once; raises on the first wrong answer."""
-    latencies, errors = [], []
-
-    def one(item):
-        call, check = item
-        start = time.perf_counter()
-        response = call()
-        latencies.append(time.perf_counter() - start)
-        if error := check(response):
-            errors.append(error)
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(one, calls))
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError("\n".join(errors[:5]))
-    return elapsed, latencies
-
-
 def endpoints(base, key, agents, team_id, run):
-    """``{label: (leads per request, calls(first index, requests))}``."""
+    """``{label: (leads per request, requests per block, call(first lead index), check)}``."""
 
     def leads(start, count, keyed):
         items = [lead_fields(i, agents, team_id) for i in range(start, start + count)]
@@ -102,41 +78,38 @@ def endpoints(base, key, agents, team_id, run):
                 item["external_id"] = f"batch-{run}-{i}"
         return items
 
-    def batch_calls(first, count):
-        return [
-            (lambda i=i: post_batch(base, key, leads(i, BATCH_SIZE, True)), check_batch)
-            for i in range(first, first + count * BATCH_SIZE, BATCH_SIZE)
-        ]
-
-    def json2_calls(first, count):
-        return [
-            (lambda i=i: post_json2(base, key, leads(i, BATCH_SIZE, False)), check_json2)
-            for i in range(first, first + count * BATCH_SIZE, BATCH_SIZE)
-        ]
-
-    def single_calls(first, count):
-        return [
-            (
-                lambda i=i: post_webhook(
-                    base, key, lead_fields(i, agents, team_id), f"single-{run}-{i}"
-                ),
-                check_single,
-            )
-            for i in range(first, first + count)
-        ]
+    def single(i):
+        return post_webhook(base, key, lead_fields(i, agents, team_id), f"single-{run}-{i}")
 
     return {
-        "batch": (BATCH_SIZE, BATCHES, batch_calls),
-        "json2": (BATCH_SIZE, BATCHES, json2_calls),
-        "webhook": (1, SINGLES, single_calls),
+        "batch": (
+            BATCH_SIZE,
+            BATCHES,
+            lambda i: post_batch(base, key, leads(i, BATCH_SIZE, True)),
+            check_batch,
+        ),
+        "json2": (
+            BATCH_SIZE,
+            BATCHES,
+            lambda i: post_json2(base, key, leads(i, BATCH_SIZE, False)),
+            check_json2,
+        ),
+        "webhook": (1, SINGLES, single, check_single),
     }
+
+
+def run_block(way, first, requests):
+    """``measure`` of ``requests`` requests of ``way``, from lead index ``first``."""
+    size, _count, call, check = way
+    indexes = range(first, first + requests * size, size)
+    return measure(call, indexes, CLIENTS, check=check)
 
 
 def benchmark(base, key, agents, team_id):
     run = uuid.uuid4().hex[:8]
     ways = endpoints(base, key, agents, team_id, run)
-    for _size, _count, calls in ways.values():  # warm up both workers and caches
-        measure(calls(10_000_000, WARMUP))
+    for way in ways.values():  # warm up both workers and caches
+        run_block(way, 10_000_000, WARMUP)
     totals = dict.fromkeys(ways, 0.0)
     leads = dict.fromkeys(ways, 0)
     latencies = {label: [] for label in ways}
@@ -144,15 +117,15 @@ def benchmark(base, key, agents, team_id):
         order = list(ways.items())
         if block % 2:
             order.reverse()
-        for label, (size, count, calls) in order:
-            first = (block + 1) * 1_000_000
-            elapsed, lats = measure(calls(first, count))
+        for label, way in order:
+            size, count, _call, _check = way
+            elapsed, lats = run_block(way, (block + 1) * 1_000_000, count)
             totals[label] += elapsed
             leads[label] += size * count
             latencies[label] += lats
     rates = {label: leads[label] / totals[label] for label in ways}
     for label in ways:
-        size, count, _calls = ways[label]
+        size, count, _call, _check = ways[label]
         print(
             f"{label}: {leads[label]} leads in {BLOCKS * count} requests of {size}, "
             f"{CLIENTS} clients, 2 workers: {rates[label]:.1f} leads/s, "

@@ -99,17 +99,24 @@ def rotation_balance(team_id, agents, weights):
     return counts, draws, waiting, deviation
 
 
-def measure(call, indexes, clients, label="request"):
+def answered(response):
+    """None when ``response`` is a 200 or a 201, else what is wrong."""
+    if response.status_code not in (200, 201):
+        return f"{response.status_code} {response.text[:200]}"
+    return None
+
+
+def measure(call, indexes, clients, label="request", check=answered):
     """Wall time and per-request latencies of ``call(i)`` for ``indexes``, ``clients`` at
-    once; raises when an answer is not a 200 or a 201."""
+    once; raises when ``check(response)`` says an answer is wrong."""
     latencies, errors = [], []
 
     def one(i):
         start = time.perf_counter()
         response = call(i)
         latencies.append(time.perf_counter() - start)
-        if response.status_code not in (200, 201):
-            errors.append(f"{label} {i}: {response.status_code} {response.text[:200]}")
+        if error := check(response):
+            errors.append(f"{label} {i}: {error}")
 
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
