@@ -77,7 +77,8 @@ def main():
             weights[senior] = 10 + r % 2
             with environment() as env:
                 env["res.users"].browse(senior).allocation_weight = weights[senior]
-            order = Rotation().take(weights, per_round)
+            rotation = Rotation()
+            order = [rotation.next(weights) for _i in range(per_round)]
             auto = [{"name": f"A{r}-{i}", "team_id": team_id} for i in range(per_round)]
             manual = [
                 {"name": f"M{r}-{i}", "team_id": team_id, "user_id": uid}

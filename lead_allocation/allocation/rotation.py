@@ -129,7 +129,3 @@ class Rotation:
     def in_flight(self) -> Counter:
         """Leads per member drawn under the pending tickets."""
         return Counter(key for _ticket, keys, earlier in self.pending for key in keys + earlier)
-
-    def take(self, weights: Mapping[Hashable, int], number: int, generation: str = "") -> list:
-        """Pick ``number`` members in a row (a batch), in order."""
-        return [self.next(weights, generation) for _i in range(number)]

@@ -24,7 +24,9 @@ from odoo.http import request
 from odoo.tools import file_open
 
 from ..intake import (
+    BATCH_ROUTE,
     MAX_BATCH_SIZE,
+    WEBHOOK_ROUTE,
     IntakeError,
     LeadPayload,
     batch_status,
@@ -49,7 +51,7 @@ POST_ROUTE = {
 
 
 class LeadWebhookController(http.Controller):
-    @http.route("/lead_allocation/webhook", **POST_ROUTE)
+    @http.route(WEBHOOK_ROUTE, **POST_ROUTE)
     def lead_webhook(self, **_form):
         """Create a lead from a JSON object or a form post; see static/openapi/."""
         try:
@@ -64,7 +66,7 @@ class LeadWebhookController(http.Controller):
         except AccessError as error:
             return self._error_response(IntakeError("forbidden", str(error), status=403))
 
-    @http.route("/lead_allocation/webhook/batch", **POST_ROUTE)
+    @http.route(BATCH_ROUTE, **POST_ROUTE)
     def lead_webhook_batch(self, **_params):
         """Create leads from a JSON array, one result per item; see static/openapi/."""
         try:
@@ -85,7 +87,7 @@ class LeadWebhookController(http.Controller):
         except AccessError as error:
             return self._error_response(IntakeError("forbidden", str(error), status=403))
 
-    @http.route("/lead_allocation/webhook/openapi.json", type="http", auth="none", methods=["GET"])
+    @http.route(f"{WEBHOOK_ROUTE}/openapi.json", type="http", auth="none", methods=["GET"])
     def lead_webhook_openapi(self):
         with file_open(OPENAPI_PATH, "rb") as file:
             return request.make_response(
@@ -110,7 +112,7 @@ class LeadWebhookController(http.Controller):
         if not uid:
             raise IntakeError("invalid_api_key", "Invalid API key.", status=401)
         request.update_env(user=uid)
-        request.env["lead.allocation.intake"]._check_can_create()
+        request.env["lead.allocation.intake.check"]._can_create()
 
     def _read_body(self):
         """The body as a mapping of fields (JSON object or form post)."""

@@ -104,24 +104,9 @@ class CrmLead(models.Model):
 
     @api.depends_context("uid")
     def _compute_allocation_keeps_own(self):
-        user = self.env.user
-        self.allocation_keeps_own = user._is_lead_isolated() or (
-            self.env["lead.allocation.pool"]._enabled() and not self._allocates_for_current_user()
-        )
-
-    @api.model
-    def _allocates_for_current_user(self):
-        """Whether leads created by the current user without a salesperson are allocated.
-
-        Users limited to their own documents cannot create a colleague's lead (Odoo's
-        record rules), and isolated Trusted Employees could not see it: theirs stay theirs.
-        """
-        if not self.env["lead.allocation.pool"]._enabled():
-            return False
-        user = self.env.user
-        return self.env.su or (
-            user.has_group("sales_team.group_sale_salesman_all_leads")
-            and not user._is_lead_isolated()
+        Pool = self.env["lead.allocation.pool"]
+        self.allocation_keeps_own = self.env.user._is_lead_isolated() or (
+            Pool._enabled() and not Pool._allocates_for_current_user()
         )
 
     @api.model
@@ -130,98 +115,20 @@ class CrmLead(models.Model):
         default (the current user) nor a context default (a sales team's pipeline gives
         the current user) is a choice the user made."""
         defaults = super().default_get(fields)
-        if defaults.get("user_id") and self._allocates_for_current_user():
+        if (
+            defaults.get("user_id")
+            and self.env["lead.allocation.pool"]._allocates_for_current_user()
+        ):
             defaults["user_id"] = False
         return defaults
 
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
-        self._allocate_salespeople(vals_list)
+        self.env["lead.allocation.pool"]._decide(vals_list)
         leads = super().create(vals_list)
         leads._log_allocation_reason()
         return leads
-
-    @api.model
-    def _allocate_salespeople(self, vals_list):
-        """Set the salesperson, ``allocation_method`` and ``allocation_reason`` of each
-        create value, in place: a salesperson in the values is kept (Manual), the others
-        are asked of the pools (``lead.allocation.pool``) or kept by their creator."""
-        allocates = self._allocates_for_current_user()
-        chosen, pending = [], []
-        for vals in vals_list:
-            # where the rotation does not run, the creator pre-filled as salesperson (the
-            # form's default) is not a choice either: the lead is kept by its creator
-            kept = not allocates and vals.get("user_id") == self.env.uid
-            if vals.get("user_id") and (vals.get("allocation_method") or not kept):
-                chosen.append(vals)
-            else:
-                pending.append(vals)
-        self._describe_chosen(chosen)
-        if not pending:
-            return
-        if allocates:
-            self.env["lead.allocation.pool"]._assign(pending)
-        else:
-            self._keep_with_creator(pending)
-
-    @api.model
-    def _describe_chosen(self, vals_list):
-        # sudo: the names of the chosen salespeople, for the reason
-        users = self.env["res.users"].sudo().browse(list({vals["user_id"] for vals in vals_list}))
-        names = {user.id: user.name for user in users}
-        for vals in vals_list:
-            if not vals.get("allocation_method"):
-                vals.update(
-                    allocation_method="manual",
-                    allocation_reason=self.env._(
-                        "Assigned to %(user)s when created by %(author)s",
-                        user=names[vals["user_id"]],
-                        author=self.env.user.name,
-                    ),
-                )
-
-    @api.model
-    def _keep_with_creator(self, vals_list):
-        """The rotation does not run: the creator keeps the leads (always when they may
-        own only their own leads, so that the form never ends in an Access Error; with
-        automatic allocation off, as Odoo's defaults decide)."""
-        user = self.env.user
-        if user._is_lead_isolated():
-            reason = self.env._(
-                "Kept by its creator: a Trusted Employee may own only their own leads"
-            )
-        elif self.env["lead.allocation.pool"]._enabled():
-            reason = self.env._("Kept by its creator: they may own only their own leads")
-        else:
-            self._keep_defaults(vals_list)
-            return
-        for vals in vals_list:
-            vals.update(user_id=user.id, allocation_method="creator", allocation_reason=reason)
-
-    @api.model
-    def _keep_defaults(self, vals_list):
-        """Automatic allocation off: Odoo's behaviour (the creator, a context default, or
-        nobody when the values say so), described."""
-        default = self.default_get(["user_id"]).get("user_id") or False
-        # sudo: the names of the salespeople, for the reason
-        Users = self.env["res.users"].sudo()
-        for vals in vals_list:
-            owner = Users.browse(vals.get("user_id", default) or ())
-            if owner == self.env.user:
-                method = "creator"
-                reason = self.env._("Kept by its creator: automatic allocation is off")
-            elif owner:
-                method = "manual"
-                reason = self.env._(
-                    "Assigned to %(user)s when created by %(author)s",
-                    user=owner.name,
-                    author=self.env.user.name,
-                )
-            else:
-                method = "unassigned"
-                reason = self.env._("Left unassigned: automatic allocation is off")
-            vals.update(user_id=owner.id, allocation_method=method, allocation_reason=reason)
 
     def _log_allocation_reason(self):
         """Post each lead's allocation reason as a note of OdooBot, where the chatter

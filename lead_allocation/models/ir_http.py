@@ -22,9 +22,9 @@ import psycopg2
 from odoo import models
 from odoo.http import request
 
-from ..intake import IntakeError
+from ..intake import BATCH_ROUTE, WEBHOOK_ROUTE, IntakeError
 
-FAULT_TOLERANT_PATHS = frozenset({"/lead_allocation/webhook", "/lead_allocation/webhook/batch"})
+FAULT_TOLERANT_PATHS = frozenset({WEBHOOK_ROUTE, BATCH_ROUTE})
 RETRY_AFTER_SECONDS = 2  # documented in the OpenAPI description and README
 
 

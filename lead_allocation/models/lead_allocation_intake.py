@@ -32,95 +32,12 @@ class LeadAllocationIntake(models.AbstractModel):
 
     The pure unit ``intake/`` validates the outside data into a ``LeadPayload``; this
     model checks it against the database and creates the lead with the rights of the
-    current user (the integration user), never as superuser.
+    current user: the integration user of a webhook call, the user a Google Sheets sync
+    runs as. Only the look-ups marked ``# sudo:`` read past those rights.
     """
 
     _name = "lead.allocation.intake"
     _description = "Lead Intake (webhook, Google Sheets)"
-
-    @api.model
-    def _check_agent(self, user_id, company):
-        """Return the agent ``user_id`` names; raise IntakeError (status 422) unless it is
-        an active internal user with CRM access (Sales / User: Own Documents or more,
-        implied groups included) allowed in ``company`` (a res.company record).
-        """
-        domain = [
-            ("id", "=", user_id),
-            ("share", "=", False),
-            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
-        ]
-        if company:
-            domain.append(("company_ids", "in", company.ids))
-        # sudo: answers only whether an id names an eligible salesperson
-        agent = self.env["res.users"].sudo().search(domain, limit=1, order="id")
-        if not agent:
-            raise IntakeError(
-                "invalid_agent",
-                self.env._(
-                    "user_id %(user_id)s is not an active internal user with CRM access "
-                    "in company %(company)s.",
-                    user_id=user_id,
-                    company=company.name if company else "-",
-                ),
-                "user_id",
-                status=422,
-            )
-        return agent
-
-    @api.model
-    def _check_may_assign(self, agent, team, company):
-        """IntakeError (403, ``agent_not_allowed``) unless the record rules of the current
-        user let it create a lead owned by ``agent`` (checked before anything is created).
-
-        The rules themselves are evaluated, not a group's name: "Own Documents" allows a
-        user its own leads only, lead isolation a Trusted Employee its own leads only.
-        """
-        user = self.env.user
-        domain = self.env["ir.rule"]._compute_domain("crm.lead", "create")
-        if agent == user or self.env.su or not domain:
-            return True
-        values = {"user_id": agent.id, "team_id": team.id if team else False}
-        lead = self.env["crm.lead"].new(dict(values, company_id=company.id))
-        if lead.filtered_domain(domain):
-            return True
-        if user._is_lead_isolated():
-            change = self.env._(
-                "remove its role Trusted Employee (and give it Sales / User: All Documents)"
-            )
-        else:
-            change = self.env._("give it the role Sales / User: All Documents")
-        raise IntakeError(
-            "agent_not_allowed",
-            self.env._(
-                "The integration user %(user)s may only create leads for itself, not for "
-                "user_id %(user_id)s: %(change)s to assign leads to agents, or leave "
-                "user_id out.",
-                user=user.display_name,
-                user_id=agent.id,
-                change=change,
-            ),
-            "user_id",
-            status=403,
-        )
-
-    @api.model
-    def _check_team(self, team_id):
-        """Return the sales team ``team_id`` names; IntakeError (422) when the current user
-        cannot see such a team."""
-        team = self.env["crm.team"].search_fetch([("id", "=", team_id)], ["company_id"], limit=1)
-        if not team:
-            raise IntakeError(
-                "invalid_team",
-                self.env._("team_id %(team_id)s is not a sales team.", team_id=team_id),
-                "team_id",
-                status=422,
-            )
-        return team
-
-    @api.model
-    def _lead_company(self, team=None):
-        """The company the lead will belong to: its team's, else the current user's."""
-        return (team and team.company_id) or self.env.company
 
     @api.model
     def _receive(self, payload, method="webhook", origin=None):
@@ -180,11 +97,12 @@ class LeadAllocationIntake(models.AbstractModel):
             with self._savepoint(cache):
                 for index in todo:
                     try:  # the checks come first: a refused payload created nothing
-                        values = self._prepare_lead_values(payloads[index], method, origin, cache)
+                        values = self._prepare_lead_values(payloads[index], cache)
                         batch.append((index, values))
                     except IntakeError as error:
                         results[index] = Received(None, "refused", error)
-                leads = self._create([values for _index, values in batch]) if batch else []
+                values_list = [values for _index, values in batch]
+                leads = self._create(values_list, method, origin) if batch else []
             for (index, _values), lead in zip(batch, leads, strict=True):
                 results[index] = Received(lead, "created")
         except CREATE_ERRORS as error:
@@ -233,39 +151,31 @@ class LeadAllocationIntake(models.AbstractModel):
         """``Received`` of one payload created alone (after its batch failed)."""
         try:
             with self._savepoint(cache):
-                values = self._prepare_lead_values(payload, method, origin, cache)
-                return Received(self._create([values]), "created")
+                values = self._prepare_lead_values(payload, cache)
+                return Received(self._create([values], method, origin), "created")
         except (IntakeError, *CREATE_ERRORS) as error:
             return Received(None, "refused", error)
 
     @api.model
-    def _check_can_create(self):
-        """IntakeError (403) unless the current user may create leads at all."""
-        if not self.env["crm.lead"].has_access("create"):
-            raise IntakeError(
-                "forbidden", self.env._("The integration user may not create leads."), status=403
-            )
-
-    @api.model
-    def _prepare_lead_values(self, payload, method, origin, cache=None):
+    def _prepare_lead_values(self, payload, cache=None):
         """``crm.lead`` create values for ``payload`` (a LeadPayload), checked.
 
         The team and the agent are checked (IntakeError 422), and that the current user
-        may give a lead to that agent (IntakeError 403); the agent, when named, wins
-        over weights and pauses: ``allocation_method`` is ``method`` ("webhook" or
-        "sheet") and the chatter names ``origin``; without one the round robin chooses.
+        may give a lead to that agent (IntakeError 403); the agent, when named, is the
+        lead's ``user_id`` (see ``_create``); without one the round robin chooses.
         Tags and UTM records (source, medium, campaign) are found by name, case
         insensitively, or created, after the checks. ``cache`` (a dict) keeps
         the teams, agents, tags and UTM records looked up across calls (an import).
         """
         cache = {} if cache is None else cache
         team = agent = None
+        Check = self.env["lead.allocation.intake.check"]
         if payload.team_id:
-            team = self._cached(cache, ("team", payload.team_id), self._check_team)
+            team = self._cached(cache, ("team", payload.team_id), Check._team)
         if payload.user_id:
-            company = self._lead_company(team)
-            agent = self._cached(cache, ("agent", payload.user_id, company), self._check_agent)
-            self._cached(cache, ("assign", agent, team, company), self._check_may_assign)
+            company = Check._lead_company(team)
+            agent = self._cached(cache, ("agent", payload.user_id, company), Check._agent)
+            self._cached(cache, ("assign", agent, team, company), Check._may_assign)
         # checked: from here on tags and UTM records may be created
         extra = ("extra", tuple(payload.tag_names), tuple(sorted(payload.utm.items())))
         values = dict(self._cached(cache, extra, self._prepare_extra_values))
@@ -273,11 +183,7 @@ class LeadAllocationIntake(models.AbstractModel):
         if team:
             values["team_id"] = team.id
         if agent:
-            values.update(
-                user_id=agent.id,
-                allocation_method=method,
-                allocation_reason=self._allocation_reason(agent, method, origin),
-            )
+            values["user_id"] = agent.id
         if payload.external_id:
             values.update(
                 intake_integration_id=self.env.uid,
@@ -330,15 +236,6 @@ class LeadAllocationIntake(models.AbstractModel):
         return tags
 
     @api.model
-    def _find_existing_lead(self, payload):
-        """``(lead, same_payload)`` of the lead the current user already created with
-        ``payload.external_id``, or ``(None, False)`` when the key is new."""
-        lead = self._find_existing_leads([payload]).get(payload.external_id)
-        if not lead:
-            return None, False
-        return lead, lead.intake_payload_hash == payload.fingerprint()
-
-    @api.model
     def _find_existing_leads(self, payloads):
         """``{external_id: lead}`` of the leads the current user already created with the
         keys of ``payloads``, in one query.
@@ -365,11 +262,13 @@ class LeadAllocationIntake(models.AbstractModel):
         return {lead.intake_external_id: lead for lead in leads}
 
     @api.model
-    def _create(self, values_list):
+    def _create(self, values_list, method, origin):
         """The leads of ``values_list``, created as the current user without the
         ``default_*`` keys of the caller's context (``default_user_id`` would bypass the
-        round robin)."""
-        Lead = self.env["crm.lead"].with_env(self.env(context=clean_context(self.env.context)))
+        round robin). A salesperson in the values was named by the integration: ``method``
+        ("webhook" or "sheet") says which, ``origin`` names it in the reason."""
+        context = dict(clean_context(self.env.context), lead_allocation_named_by=(method, origin))
+        Lead = self.env["crm.lead"].with_env(self.env(context=context))
         leads = Lead.create(values_list)
         leads.flush_recordset()
         return leads
@@ -394,20 +293,3 @@ class LeadAllocationIntake(models.AbstractModel):
             for key in set(cache) - known:
                 del cache[key]
             raise
-
-    @api.model
-    def _allocation_reason(self, agent, method, origin):
-        if method == "webhook":
-            return self.env._(
-                "Assigned to %(user)s by webhook (integration: %(origin)s)",
-                user=agent.name,
-                origin=origin,
-            )
-        return self.env._(
-            "Assigned to %(user)s by %(method)s (%(origin)s)",
-            user=agent.name,
-            method=dict(self.env["crm.lead"]._fields["allocation_method"].selection).get(
-                method, method
-            ),
-            origin=origin,
-        )

@@ -1,21 +1,25 @@
 import logging
 from collections import Counter, defaultdict
-from functools import partial
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
 
 class LeadAllocationPool(models.AbstractModel):
-    """The allocation pools and their weighted round robin.
+    """Who gets a lead, and why: the one place that decides.
+
+    ``_decide`` sets the salesperson, ``allocation_method`` and ``allocation_reason`` of
+    new leads from what was asked: a salesperson chosen in the values or named by an
+    integration (``lead_allocation_named_by`` in the context), the creator keeping the
+    lead, or the weighted round robin of the lead's pool; ``_reassign`` decides the
+    moves of untouched leads. The words are ``lead.allocation.reason``'s.
 
     A pool is the set of salespeople one lead can go to: the members of a sales team, or
-    everybody (team 0), in one company. This model chooses a lead's pool, its members
-    (weights, pauses, daily caps) and its generation, and advances its rotation, locked
-    and stored by ``lead.allocation.state``. ``_assign`` allocates, ``_preview`` reads the
-    same sequence without consuming it: both go through ``_pick``.
+    everybody (team 0), in one company, with their weights, pauses and daily caps. Its
+    rotation is locked and stored by ``lead.allocation.state``; ``get_preview_data``
+    reads the same sequence without consuming it: both go through ``_pick``.
     """
 
     _name = "lead.allocation.pool"
@@ -28,42 +32,123 @@ class LeadAllocationPool(models.AbstractModel):
         return bool(param("lead_allocation.auto_allocation_enabled"))
 
     @api.model
+    def _allocates_for_current_user(self):
+        """Whether leads created by the current user without a salesperson are allocated.
+
+        Users limited to their own documents cannot create a colleague's lead (Odoo's
+        record rules), and isolated Trusted Employees could not see it: theirs stay theirs.
+        """
+        if not self._enabled():
+            return False
+        user = self.env.user
+        return self.env.su or (
+            user.has_group("sales_team.group_sale_salesman_all_leads")
+            and not user._is_lead_isolated()
+        )
+
+    @api.model
+    def _decide(self, vals_list):
+        """Set the salesperson, ``allocation_method`` and ``allocation_reason`` of each
+        ``crm.lead`` create value of ``vals_list``, in place, from what was asked:
+
+        - a salesperson in the values: named by an integration (the context's
+          ``lead_allocation_named_by``, ``(method, origin)``), else chosen (Manual);
+        - none, and the rotation runs for the current user: the round robin of the pool;
+        - else the creator keeps the lead, or Odoo's defaults apply (allocation off).
+
+        Where the rotation does not run, the creator pre-filled as salesperson (the form's
+        default) is not a choice either: the lead is kept by its creator.
+        """
+        named_by = self.env.context.get("lead_allocation_named_by")
+        allocates = self._allocates_for_current_user()
+        chosen, rotation, kept = [], [], []
+        for vals in vals_list:
+            user_id = vals.get("user_id")
+            if user_id and (named_by or allocates or user_id != self.env.uid):
+                chosen.append(vals)
+            else:
+                (rotation if allocates else kept).append(vals)
+        if chosen:
+            self._give_chosen(chosen, named_by)
+        if kept:
+            self._keep(kept)
+        if rotation:
+            self._assign(rotation)
+
+    @api.model
+    def _give_chosen(self, vals_list, named_by):
+        """The salespeople of the values stay, named by ``named_by`` or chosen."""
+        Reason = self.env["lead.allocation.reason"]
+        # sudo: the names of the chosen salespeople, for the reason
+        users = self.env["res.users"].sudo().browse({vals["user_id"] for vals in vals_list})
+        for vals in vals_list:
+            user = users.browse(vals["user_id"])
+            if named_by:
+                vals.update(
+                    allocation_method=named_by[0], allocation_reason=Reason._named(user, *named_by)
+                )
+            else:
+                vals.update(allocation_method="manual", allocation_reason=Reason._manual(user))
+
+    @api.model
+    def _keep(self, vals_list):
+        """The rotation does not run for the current user: they keep the leads (always
+        when they may own only their own leads, so that the form never ends in an Access
+        Error); with automatic allocation off, Odoo's defaults decide (the creator, a
+        context default, or nobody when the values say so)."""
+        Reason = self.env["lead.allocation.reason"]
+        user = self.env.user
+        if user._is_lead_isolated() or self._enabled():
+            why = "isolated" if user._is_lead_isolated() else "own"
+            for vals in vals_list:
+                vals.update(
+                    user_id=user.id,
+                    allocation_method="creator",
+                    allocation_reason=Reason._creator(why),
+                )
+            return
+        default = self.env["crm.lead"].default_get(["user_id"]).get("user_id") or False
+        # sudo: the names of the salespeople, for the reason
+        Users = self.env["res.users"].sudo()
+        for vals in vals_list:
+            owner = Users.browse(vals.get("user_id", default) or ())
+            if owner == user:
+                method, reason = "creator", Reason._creator("off")
+            elif owner:
+                method, reason = "manual", Reason._manual(owner)
+            else:
+                method, reason = "unassigned", Reason._unassigned("off")
+            vals.update(user_id=owner.id, allocation_method=method, allocation_reason=reason)
+
+    @api.model
     def _assign(self, vals_list):
-        """Give a salesperson to each ``crm.lead`` create value of ``vals_list``, in place,
-        with its ``allocation_method`` and ``allocation_reason``.
+        """Give each value of ``vals_list`` the next salesperson of its pool's rotation.
 
         Values are grouped by pool; the rotation of each pool is advanced once per lead
         in the order of ``vals_list``, in a short transaction of its own that locks the
-        pool (``lead.allocation.state._draw``), so a batch costs the same few queries as a
-        single lead and parallel requests do not wait for each other's end. Leads nobody
+        pool (``lead.allocation.state._locked``), so a batch costs the same few queries as
+        a single lead and parallel requests do not wait for each other's end. Leads nobody
         may receive stay unassigned (``unassigned``: nobody in the rotation; ``capped``:
         every daily cap reached).
         """
         pools = defaultdict(list)
         for vals in vals_list:
             pools[self._pool_of(vals)].append(vals)
-        State = self.env["lead.allocation.state"]
+        Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
         for (company_id, team_id), pool_vals in sorted(pools.items()):
-            members = self._members(company_id, team_id)
+            members = Members._of(company_id, team_id)
             if not members:
-                _logger.info(
-                    "No salesperson in the rotation for company %s, team %s: "
-                    "%s lead(s) created unassigned",
-                    company_id,
-                    team_id,
-                    len(pool_vals),
-                )
                 self._leave_unassigned(pool_vals, "unassigned", team_id)
                 continue
-            pool_key = _pool_key(company_id, team_id)
-            picks = State._draw(pool_key, partial(self._draw_next, members, len(pool_vals)))
+            Members._flush(members)
+            with State._locked(_pool_key(company_id, team_id)) as (rotation, cr):
+                received = Members._received(members, cr, rotation)
+                picks = self._pick(members, rotation, len(pool_vals), received)
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
                     self._give(vals, user, weights)
                 else:
                     self._leave_unassigned([vals], "capped", team_id)
-            if not all(user for user, _weights in picks):
-                _logger.info("Every salesperson of pool %s reached the daily cap", pool_key)
 
     @api.model
     def get_preview_data(self, count=10):
@@ -93,9 +178,11 @@ class LeadAllocationPool(models.AbstractModel):
 
     @api.model
     def _pool_preview(self, company_id, team_id, name, count):
-        members = self._members(company_id, team_id)
+        Members = self.env["lead.allocation.members"]
+        members = Members._of(company_id, team_id)
         rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id))
-        received_today = self._received(members, self.env.cr, rotation)
+        Members._flush(members)
+        received_today = Members._received(members, self.env.cr, rotation)
         picks = self._pick(members, rotation, count, Counter(received_today))
         total_weight = sum(members.mapped("allocation_weight"))
         warning = False
@@ -133,7 +220,7 @@ class LeadAllocationPool(models.AbstractModel):
         vals.update(
             user_id=user.id,
             allocation_method="round_robin",
-            allocation_reason=self._reason(user, weights),
+            allocation_reason=self.env["lead.allocation.reason"]._round_robin(user, weights),
             allocation_expected_share=100.0 * weights[user.id] / sum(weights.values()),
         )
         if not vals.get("team_id"):
@@ -144,32 +231,19 @@ class LeadAllocationPool(models.AbstractModel):
 
     @api.model
     def _leave_unassigned(self, vals_list, method, team_id):
+        _logger.info(
+            "Team %s: %s lead(s) created unassigned (%s)", team_id, len(vals_list), method
+        )
         team = self.env["crm.team"].browse(team_id or ())
-        if method == "capped":
-            reason = self.env._(
-                "Left unassigned: every salesperson in the rotation of %(pool)s "
-                "reached their daily cap",
-                pool=self._pool_name(team),
-            )
-        else:
-            reason = self.env._(
-                "Left unassigned: nobody in the rotation of %(pool)s (weight above 0, not paused)",
-                pool=self._pool_name(team),
-            )
+        reason = self.env["lead.allocation.reason"]._unassigned(method, team)
         for vals in vals_list:
             vals.update(user_id=False, allocation_method=method, allocation_reason=reason)
 
     @api.model
-    def _pool_name(self, team):
-        # sudo: the name of the lead's team, for the reason
-        if team:
-            return self.env._("the team %(team)s", team=team.sudo().name)
-        return self.env._("the leads without a team")
-
-    @api.model
-    def _reassign(self, leads):
-        """``{lead id: (user, weights)}``: the next salesperson of each lead's pool other
-        than its current one, by the pool's rotation, locked, advanced and stored as in
+    def _reassign(self, leads, hours):
+        """``{lead id: write values}`` moving each lead of ``leads``, untouched for
+        ``hours[lead.id]`` hours, to the next salesperson of its pool other than its
+        current one, by the pool's rotation, locked, advanced and stored as in
         ``_assign``. A pick of the current owner is passed over (the next pick is taken);
         a lead whose pool has nobody else under the daily cap is left out.
         """
@@ -177,63 +251,44 @@ class LeadAllocationPool(models.AbstractModel):
         for lead in leads:
             company_id = lead.company_id.id or lead.team_id.company_id.id or self.env.company.id
             pools[(company_id, lead.team_id.id or 0)].append(lead)
-        State = self.env["lead.allocation.state"]
+        Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
+        Reason = self.env["lead.allocation.reason"]
         moves = {}
         for (company_id, team_id), pool_leads in sorted(pools.items()):
-            members = self._members(company_id, team_id)
-            received = self._received(members, self.env.cr)
-            available = self._available(members, received)
-            movable = [lead for lead in pool_leads if available - lead.user_id]
-            if movable:
-                pool_key = _pool_key(company_id, team_id)
-                moves.update(State._draw(pool_key, partial(self._draw_others, members, movable)))
+            members = Members._of(company_id, team_id)
+            Members._flush(members)
+            received = Members._received(members, self.env.cr)
+            movable = [
+                lead for lead in pool_leads if Members._under_cap(members, received) - lead.user_id
+            ]
+            if not movable:
+                continue
+            with State._locked(_pool_key(company_id, team_id)) as (rotation, cr):
+                received = Members._received(members, cr, rotation)
+                for lead in movable:
+                    user = self._pick_other(members, rotation, received, lead.user_id)
+                    if user:
+                        moves[lead.id] = {
+                            "user_id": user.id,
+                            "allocation_method": "reallocated",
+                            "allocation_reason": Reason._reallocated(
+                                lead.user_id, user, hours[lead.id]
+                            ),
+                        }
         return moves
 
     @api.model
-    def _draw_next(self, members, count, rotation, cr):
-        """The picks of the next ``count`` leads (see ``_pick``), drawn by
-        ``lead.allocation.state._draw``."""
-        return self._pick(members, rotation, count, self._received(members, cr, rotation))
-
-    @api.model
-    def _draw_others(self, members, leads, rotation, cr):
-        """``{lead id: (user, weights)}``: for each lead, the next pick of the rotation
-        that is not its current salesperson (a pick of them is passed over)."""
-        received_today = self._received(members, cr, rotation)
-        moves = {}
-        for lead in leads:
-            # a member other than the owner comes up within this many picks
-            available = self._available(members, received_today)
-            for _i in range(sum(available.mapped("allocation_weight")) + 1):
-                user, weights = self._pick(members, rotation, 1, received_today)[0]
-                if user != lead.user_id:
-                    break
-            if user and user != lead.user_id:
-                moves[lead.id] = (user, weights)
-        return moves
-
-    @api.model
-    def _available(self, members, received_today):
-        """The members under their daily cap."""
-        return members.filtered(
-            lambda user: not user.allocation_daily_cap
-            or received_today[user.id] < user.allocation_daily_cap
-        )
-
-    @api.model
-    def _preview(self, company_id, team_id, count=10):
-        """The ids of the salespeople the next ``count`` leads of the pool would go to,
-        with the current weights, pauses and caps (False: the lead would stay unassigned).
-
-        Read from the live rotation state, nothing locked or stored: the same sequence
-        that ``_assign`` then gives, as long as nothing changes meanwhile.
-        """
-        members = self._members(company_id, team_id or 0)
-        if not members:
-            return [False] * count
-        rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id or 0))
-        received = self._received(members, self.env.cr, rotation)
-        return [user.id for user, _weights in self._pick(members, rotation, count, received)]
+    def _pick_other(self, members, rotation, received, owner):
+        """The next pick of the rotation that is not ``owner`` (a pick of them is passed
+        over), or an empty recordset."""
+        Members = self.env["lead.allocation.members"]
+        # a member other than the owner comes up within this many picks
+        tries = sum(Members._under_cap(members, received).mapped("allocation_weight")) + 1
+        for _i in range(tries):
+            user, _weights = self._pick(members, rotation, 1, received)[0]
+            if user != owner:
+                return user
+        return members.browse()
 
     @api.model
     def _pick(self, members, rotation, count, received_today):
@@ -264,15 +319,6 @@ class LeadAllocationPool(models.AbstractModel):
         return picks
 
     @api.model
-    def _reason(self, user, weights):
-        return self.env._(
-            "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
-            user=user.name,
-            weight=weights[user.id],
-            total=sum(weights.values()),
-        )
-
-    @api.model
     def _pool_of(self, vals):
         """``(company id, team id)`` of the pool of a ``crm.lead`` create value."""
         context = self.env.context
@@ -281,50 +327,6 @@ class LeadAllocationPool(models.AbstractModel):
         if not company_id and team_id:
             company_id = self.env["crm.team"].browse(team_id).company_id.id
         return (company_id or self.env.company.id, team_id)
-
-    @api.model
-    def _members(self, company_id, team_id):
-        """Users who may receive round-robin leads of this pool, weights fetched."""
-        domain = [
-            ("allocation_weight", ">", 0),
-            ("allocation_paused", "=", False),
-            ("share", "=", False),
-            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
-        ]
-        if team_id:
-            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
-        if company_id:
-            domain.append(("company_ids", "in", company_id))
-        # sudo: the pool is chosen by the system, whoever creates the lead
-        return (
-            self.env["res.users"]
-            .sudo()
-            .search_fetch(
-                domain,
-                ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
-            )
-        )
-
-    @api.model
-    def _received(self, members, cr, rotation=None):
-        """Round-robin leads each capped member received since midnight (UTC), read on
-        ``cr``, and those drawn for them by the requests still running (in ``rotation``)."""
-        received = Counter()
-        capped = members.filtered("allocation_daily_cap")
-        if capped:
-            if cr is self.env.cr:  # another cursor sees only what committed
-                self.env["crm.lead"].flush_model(["user_id", "allocation_method"])
-            midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            cr.execute(
-                "SELECT user_id, count(*) FROM crm_lead WHERE user_id = ANY(%s)"
-                " AND allocation_method = 'round_robin' AND create_date >= %s GROUP BY user_id",
-                (capped.ids, midnight),
-            )
-            received.update(dict(cr.fetchall()))
-            if rotation is not None:
-                running = rotation.in_flight()
-                received.update({user.id: running[user.id] for user in capped})
-        return received
 
 
 def _pool_key(company_id, team_id):

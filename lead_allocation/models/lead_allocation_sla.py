@@ -101,27 +101,17 @@ class LeadAllocationSla(models.AbstractModel):
     @api.model
     def _reallocate(self, leads, now):
         """Give each lead to the next salesperson of its pool, with a note in its chatter."""
-        moves = self.env["lead.allocation.pool"]._reassign(leads)
+        hours = {
+            lead.id: int((now - lead.allocation_assigned_at).total_seconds() // 3600)
+            for lead in leads
+        }
+        moves = self.env["lead.allocation.pool"]._reassign(leads, hours)
         author = self.env.ref("base.partner_root")
         for lead in leads.filtered(lambda lead: lead.id in moves):
-            user, _weights = moves[lead.id]
-            hours = int((now - lead.allocation_assigned_at).total_seconds() // 3600)
-            reason = self.env._(
-                "Re-allocated from %(former)s to %(user)s: untouched for %(hours)s hours",
-                former=lead.user_id.name,
-                user=user.name,
-                hours=hours,
-            )
-            lead.write(
-                {
-                    "user_id": user.id,
-                    "allocation_method": "reallocated",
-                    "allocation_reason": reason,
-                    "allocation_sla_count": lead.allocation_sla_count + 1,
-                }
-            )
+            vals = moves[lead.id]
+            lead.write(dict(vals, allocation_sla_count=lead.allocation_sla_count + 1))
             lead.message_post(
-                body=reason,
+                body=vals["allocation_reason"],
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
                 author_id=author.id,

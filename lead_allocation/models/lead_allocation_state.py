@@ -24,7 +24,7 @@ class LeadAllocationState(models.Model):
     by every worker, and its tickets.
 
     The newest row of a pool is its live state; rows are only ever inserted. A request
-    draws its leads in a short transaction of its own (``_draw``): it locks the pool,
+    draws its leads in a short transaction of its own (``_locked``): it locks the pool,
     reads the newest row, settles the tickets of the requests that ended, draws, stores
     a new row with its own ticket pending, and commits, which frees the pool for the
     next request at once. The request holds a shared advisory lock on its ticket, the id
@@ -32,7 +32,8 @@ class LeadAllocationState(models.Model):
     leads. When the lock is gone the request ended: its ticket was
     used if the claim is there (the leads were saved), else its members are given back,
     to be handed out first (``allocation.Rotation``). Whatever fails, the saved leads
-    follow the rotation. Superseded rows and settled claims are pruned by a cron.
+    follow the rotation. Superseded rows and settled claims are pruned by Odoo's
+    autovacuum job (``_gc_states``).
 
     In a test's transaction, which the test rolls back as a whole, the pool is locked
     and the row stored in that transaction, nothing pending (see ``_runs_alone``).
@@ -54,30 +55,20 @@ class LeadAllocationState(models.Model):
     pending = fields.Json(
         readonly=True, help="Tickets of the requests still running, with their members."
     )
-    date = fields.Datetime(default=fields.Datetime.now, readonly=True)
 
     _pool_key_id_idx = models.Index("(pool_key, id)")
 
     @api.model
-    def _draw(self, pool_key, draw):
-        """Call ``draw(rotation, cr)`` with the pool's rotation under the pool's lock, on
-        the cursor ``cr`` of the locked transaction; store what it drew under a ticket of
-        this transaction; return what ``draw`` returns."""
-        ticket, transaction = None, nullcontext(self.env.cr)
-        if _runs_alone(self.env.cr):
-            # The claim, and the lock that tells this transaction runs, come first: from
-            # the moment the ticket is stored, others can tell running, used and failed apart.
-            self.env.cr.execute(
-                """
-                INSERT INTO lead_allocation_claim (id)
-                     SELECT ticket FROM nextval('lead_allocation_claim_id_seq') ticket,
-                            pg_advisory_xact_lock_shared(%s, ticket::int)
-                  RETURNING id
-                """,
-                (TICKET_NAMESPACE,),
-            )
-            ticket = self.env.cr.fetchone()[0]
-            transaction = _own_transaction(self.env.cr)
+    @contextmanager
+    def _locked(self, pool_key):
+        """Lock the pool and yield ``(rotation, cr)``: its rotation and the cursor of the
+        locked transaction. What is drawn from ``rotation`` inside the block is stored on
+        leaving it, pending under this transaction's ticket, and the lock is freed.
+
+        Callers flush what ``cr`` must see before entering: in a transaction of its own,
+        ``cr`` sees only what committed."""
+        ticket = self._take_ticket() if _runs_alone(self.env.cr) else None
+        transaction = _own_transaction(self.env.cr) if ticket else nullcontext(self.env.cr)
         lock = "SELECT pg_advisory_xact_lock(%s, %s)"
         if ticket:
             # The commit need not wait for the disk: whatever is saved on the strength of
@@ -87,11 +78,26 @@ class LeadAllocationState(models.Model):
             cr.execute(lock, (LOCK_NAMESPACE, _lock_key(pool_key)))
             rotation = _rotation(self._newest(cr, pool_key))
             self._settle(cr, rotation)
-            result = draw(rotation, cr)
+            yield rotation, cr
             if ticket:
                 rotation.reserve(ticket)
             self._insert(cr, pool_key, rotation)
-        return result
+
+    @api.model
+    def _take_ticket(self):
+        """A ticket of this transaction: the id of a claim inserted in it, and a shared
+        lock on it that tells the transaction runs. Both come before the draw: from the
+        moment the ticket is stored, others can tell running, used and failed apart."""
+        self.env.cr.execute(
+            """
+            INSERT INTO lead_allocation_claim (id)
+                 SELECT ticket FROM nextval('lead_allocation_claim_id_seq') ticket,
+                        pg_advisory_xact_lock_shared(%s, ticket::int)
+              RETURNING id
+            """,
+            (TICKET_NAMESPACE,),
+        )
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _settle(self, cr, rotation):
@@ -163,8 +169,8 @@ class LeadAllocationState(models.Model):
     def _insert(self, cr, pool_key, rotation):
         # under the pool's lock: the ids of a pool's rows follow their commits
         cr.execute(
-            "INSERT INTO lead_allocation_state (pool_key, signature, counts, returned, pending,"
-            " date) VALUES (%s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC')",
+            "INSERT INTO lead_allocation_state (pool_key, signature, counts, returned, pending)"
+            " VALUES (%s, %s, %s, %s, %s)",
             (
                 pool_key,
                 rotation.signature,
@@ -174,7 +180,7 @@ class LeadAllocationState(models.Model):
             ),
         )
 
-    @api.model
+    @api.autovacuum
     def _gc_states(self):
         """Delete the rows that a newer row of the same pool supersedes, and the claims
         of the tickets no longer pending."""
@@ -190,16 +196,6 @@ class LeadAllocationState(models.Model):
         cr.execute("SELECT pending FROM lead_allocation_state WHERE pending IS NOT NULL")
         pending = [entry[0] for (entries,) in cr.fetchall() for entry in entries]
         cr.execute("DELETE FROM lead_allocation_claim WHERE NOT id = ANY(%s)", (pending,))
-
-
-class LeadAllocationClaim(models.Model):
-    """The ticket of a draw of ``lead.allocation.state`` (its id), inserted in the
-    transaction that saves the leads drawn under it: it exists once they are committed,
-    and never otherwise."""
-
-    _name = "lead.allocation.claim"
-    _description = "Lead Allocation Ticket"
-    _log_access = False
 
 
 _COLUMNS = "id, signature, counts, returned, pending"

@@ -9,6 +9,19 @@ from odoo.tests import TransactionCase, new_test_user
 TRUSTED = "lead_allocation.group_trusted_employee"
 
 
+def take(rotation, weights, number):
+    """The next ``number`` draws of ``rotation``, in order (a batch)."""
+    return [rotation.next(weights) for _i in range(number)]
+
+
+def preview(env, team_id, count=10, company=None):
+    """The ids of the salespeople the next ``count`` leads of a pool would go to, as the
+    Lead Allocations page shows them (False: the lead would stay unassigned)."""
+    company = company or env.company
+    data = env["lead.allocation.pool"]._pool_preview(company.id, team_id or 0, "pool", count)
+    return [pick["id"] for pick in data["next"]]
+
+
 class LeadAllocationCase(TransactionCase):
     """Users, a team and weights of our own: Odoo 19 loads no demo data."""
 

@@ -8,7 +8,7 @@ from odoo.tests import Form, new_test_user, tagged
 
 from ..allocation import Rotation
 from ..models import lead_allocation_pool as pool_module
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, take
 
 
 def assert_fair(case, weights, sequence):
@@ -36,7 +36,7 @@ class TestAllocation(LeadAllocationCase):
         leads = self._create(6)
         self.assertEqual(
             [lead.user_id.id for lead in leads],
-            Rotation().take(self._weights(), 6),
+            take(Rotation(), self._weights(), 6),
         )
 
     def test_explicit_salesperson_is_kept(self):
@@ -49,7 +49,7 @@ class TestAllocation(LeadAllocationCase):
     def test_batch_create_follows_the_order_of_the_values(self):
         leads = self.env["crm.lead"].create([{"name": f"Batch {i}"} for i in range(40)])
         sequence = [lead.user_id.id for lead in leads]
-        self.assertEqual(sequence, Rotation().take(self._weights(), 40))
+        self.assertEqual(sequence, take(Rotation(), self._weights(), 40))
         assert_fair(self, self._weights(), sequence)
 
     def test_batch_mixes_explicit_and_allocated(self):
@@ -69,7 +69,7 @@ class TestAllocation(LeadAllocationCase):
         first = self._create(3)
         second = self.env["crm.lead"].create([{"name": f"B{i}"} for i in range(5)])
         sequence = [lead.user_id.id for lead in first + second]
-        self.assertEqual(sequence, Rotation().take(self._weights(), 8))
+        self.assertEqual(sequence, take(Rotation(), self._weights(), 8))
 
     # Entry paths ---------------------------------------------------------------------
 
@@ -109,7 +109,7 @@ class TestAllocation(LeadAllocationCase):
         )
         self.assertFalse(result["messages"])
         leads = self.env["crm.lead"].browse(result["ids"])
-        self.assertEqual([lead.user_id.id for lead in leads], Rotation().take(self._weights(), 4))
+        self.assertEqual([lead.user_id.id for lead in leads], take(Rotation(), self._weights(), 4))
 
     def test_base_import_wizard(self):
         data = b"name,email_from\nCsv one,one@example.com\nCsv two,two@example.com\n"

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from ..allocation import Rotation
-from .common import LeadAllocationCase
+from .common import LeadAllocationCase, preview, take
 
 
 @tagged("post_install", "-at_install")
@@ -20,24 +20,24 @@ class TestAllocationPool(LeadAllocationCase):
     def test_preview_is_what_the_next_leads_get(self):
         """Weights 10/5/5, fresh pool: the preview reads the sequence the next 10 leads
         then actually get, without consuming it."""
-        Pool, State = self.env["lead.allocation.pool"], self.env["lead.allocation.state"]
+        State = self.env["lead.allocation.state"]
         states = State.search_count([])
-        preview = Pool._preview(self.company.id, self.team.id, 10)
-        self.assertEqual(Pool._preview(self.company.id, self.team.id, 10), preview)
+        next_ids = preview(self.env, self.team.id)
+        self.assertEqual(preview(self.env, self.team.id), next_ids)
         self.assertEqual(State.search_count([]), states, "a preview stores nothing")
         leads = self._create(10, team_id=self.team.id)
-        self.assertEqual([lead.user_id.id for lead in leads], preview)
-        self.assertEqual(Counter(preview)[self.senior.id], 5)
+        self.assertEqual([lead.user_id.id for lead in leads], next_ids)
+        self.assertEqual(Counter(next_ids)[self.senior.id], 5)
         # mid-rotation, with a pause and a cap reached: still the same path
         self.junior_2.allocation_paused = True
         self.senior.allocation_daily_cap = 7
-        preview = Pool._preview(self.company.id, self.team.id, 10)
+        next_ids = preview(self.env, self.team.id)
         leads = self._create(10, team_id=self.team.id)
-        self.assertEqual([lead.user_id.id or False for lead in leads], preview)
-        self.assertNotIn(self.junior_2.id, preview)
-        self.assertEqual(preview.count(self.senior.id), 2, "5 of 7 already received today")
+        self.assertEqual([lead.user_id.id or False for lead in leads], next_ids)
+        self.assertNotIn(self.junior_2.id, next_ids)
+        self.assertEqual(next_ids.count(self.senior.id), 2, "5 of 7 already received today")
         # the pool of the leads without a team
-        self.assertEqual(Pool._preview(self.company.id, False, 3), [self.junior_1.id] * 3)
+        self.assertEqual(preview(self.env, False, 3), [self.junior_1.id] * 3)
 
     def _pool_data(self, team_id=None, user=None):
         """The Lead Allocations panel's data of the pool of ``team_id`` (default: our team)."""
@@ -185,7 +185,7 @@ class TestAllocationPool(LeadAllocationCase):
         # The baseline gives the same salespeople explicitly, in the rotation's order, so
         # that followers and notifications cost the same on both sides.
         self.salespeople.allocation_weight = 1
-        order = Rotation().take(self._weights(), 21)
+        order = take(Rotation(), self._weights(), 21)
         self._queries([{"name": "warm"}, {"name": "warm", "user_id": self.senior.id}])
 
         def extra(count, weight):

@@ -1,6 +1,6 @@
 """The pool does not serialize the requests: a request draws its salespeople in a short
 transaction of its own and runs on; what a failed request drew is given back to the next
-leads (``lead.allocation.state._draw``). Real transactions on their own connections, on
+leads (``lead.allocation.state._locked``). Real transactions on their own connections, on
 committed data cleaned up afterwards (see ``real_transaction`` in common.py)."""
 
 import threading
@@ -14,7 +14,7 @@ from odoo import SUPERUSER_ID, api, sql_db
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 
-from .common import create_team, real_transaction
+from .common import create_team, preview, real_transaction
 
 
 @tagged("post_install", "-at_install")
@@ -144,8 +144,8 @@ class TestPoolTickets(TransactionCase):
             env["res.users"].browse(first).allocation_daily_cap = 2
         self.assertEqual(self._committed_lead("Saved"), first)
         with real_transaction(self.registry) as env:
-            preview = env["lead.allocation.pool"]._preview(env.company.id, self.team_id, 3)
-        self.assertEqual(preview, [second, third, first], "one lead of two for the first")
+            next_ids = preview(env, self.team_id, 3)
+        self.assertEqual(next_ids, [second, third, first], "one lead of two for the first")
 
     def test_cleanup_keeps_the_claims_of_pending_tickets(self):
         """The cron prunes superseded states and the claims of settled tickets, never the

@@ -13,7 +13,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import TRUSTED, LeadAllocationCase, set_isolation
+from .common import TRUSTED, LeadAllocationCase, preview, set_isolation
 
 T0 = (datetime.now() - timedelta(days=2)).replace(microsecond=0)
 
@@ -128,11 +128,8 @@ class TestSla(LeadAllocationCase):
         with freeze_time(T0):
             lead = self._create(team_id=pair.id, user_id=self.senior.id)
             self.env.flush_all()
-        Pool = self.env["lead.allocation.pool"]
         # the rotation's next pick is the owner: the lead takes the one after
-        self.assertEqual(
-            Pool._preview(self.company.id, pair.id, 2), self.senior.ids + self.junior_1.ids
-        )
+        self.assertEqual(preview(self.env, pair.id, 2), self.senior.ids + self.junior_1.ids)
         self._run(5)
         self.assertEqual(lead.user_id, self.junior_1)
         self.assertEqual(lead.allocation_method, "reallocated")

@@ -103,16 +103,14 @@ class TestToursAdmin(TourCase):
     def test_lead_list_shows_allocation(self):
         Lead = self.env["crm.lead"]
         Lead.create({"name": "Lead by rotation", "type": "opportunity"})
-        Lead.create(
-            [
-                {"name": name, "type": "opportunity", "user_id": user.id, **method}
-                for name, user, method in (
-                    ("Lead by webhook", self.junior_1, {"allocation_method": "webhook"}),
-                    ("Lead from a sheet", self.junior_2, {"allocation_method": "sheet"}),
-                    ("Lead given by hand", self.senior, {}),
-                )
-            ]
-        )
+        for name, user, named_by in (
+            ("Lead by webhook", self.junior_1, ("webhook", "Zapier")),
+            ("Lead from a sheet", self.junior_2, ("sheet", "Leads sheet")),
+            ("Lead given by hand", self.senior, None),
+        ):
+            Lead.with_context(lead_allocation_named_by=named_by).create(
+                {"name": name, "type": "opportunity", "user_id": user.id}
+            )
         for name, user, method in (
             ("Lead kept by its creator", self.junior_1, "creator"),
             ("Lead nobody could take", False, "unassigned"),

@@ -166,13 +166,13 @@ class TestWebhook(WebhookCase):
         """A second insert of a key raises ConcurrencyError (the request is replayed)."""
         payload = parse_lead_payload({"name": "Once", "external_id": "k-1"})
         Intake = self.env["lead.allocation.intake"].with_user(self.integration)
-        values = Intake._prepare_lead_values(payload, "webhook", "test")
-        lead = Intake._create([values])
+        values = Intake._prepare_lead_values(payload)
+        lead = Intake._create([values], "webhook", "test")
         counts = self._counts()
         with self.assertRaises(ConcurrencyError), Intake._savepoint({}):
-            Intake._create([values])
+            Intake._create([values], "webhook", "test")
         self.assertEqual(self._counts(), counts)
-        self.assertEqual(Intake._find_existing_lead(payload), (lead.sudo(), True))
+        self.assertEqual(Intake._find_existing_leads([payload]), {payload.external_id: lead.sudo()})
 
     def test_receive_says_what_happened(self):
         """The one intake entry point: created, replayed (same data), conflict (other data)."""
@@ -234,9 +234,10 @@ class TestWebhook(WebhookCase):
         Intake = self.env["lead.allocation.intake"].with_user(self.integration)
 
         def checks():
-            Intake._find_existing_lead(payload)
-            team = Intake._check_team(payload.team_id)
-            Intake._check_agent(payload.user_id, Intake._lead_company(team))
+            Intake._find_existing_leads([payload])
+            Check = Intake.env["lead.allocation.intake.check"]
+            team = Check._team(payload.team_id)
+            Check._agent(payload.user_id, Check._lead_company(team))
 
         checks()  # the first call fills the registry caches (access rights, rules)
         # idempotency key, team, agent (its all_group_ids domain reads the groups first)

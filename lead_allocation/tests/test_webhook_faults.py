@@ -86,10 +86,10 @@ class TestWebhookDatabaseFaults(HttpCase):
                 if when != "at commit":
                     env.cr.execute("SELECT 1")  # the handler's next query
 
-        def hooked(intake, values_list):
+        def hooked(intake, values_list, *args):
             if when == "before":
                 terminate(intake.env)
-            leads = create(intake, values_list)
+            leads = create(intake, values_list, *args)
             intake.env.flush_all()
             terminate(intake.env)
             return leads

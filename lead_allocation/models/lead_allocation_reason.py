@@ -1,0 +1,93 @@
+from odoo import api, models
+
+
+class LeadAllocationReason(models.AbstractModel):
+    """The words of ``crm.lead.allocation_reason``, one method per allocation method.
+
+    Words only: which one applies is decided by ``lead.allocation.pool._decide`` (and
+    ``_reassign``). A reason is read by the lead's salesperson: it names people and
+    rules, never a colleague's private data.
+    """
+
+    _name = "lead.allocation.reason"
+    _description = "Lead Allocation Reason"
+
+    @api.model
+    def _manual(self, user):
+        return self.env._(
+            "Assigned to %(user)s when created by %(author)s",
+            user=user.name,
+            author=self.env.user.name,
+        )
+
+    @api.model
+    def _named(self, user, method, origin):
+        """A salesperson named by an integration (``method`` webhook or sheet)."""
+        if method == "webhook":
+            return self.env._(
+                "Assigned to %(user)s by webhook (integration: %(origin)s)",
+                user=user.name,
+                origin=origin,
+            )
+        return self.env._(
+            "Assigned to %(user)s by %(method)s (%(origin)s)",
+            user=user.name,
+            method=dict(self.env["crm.lead"]._fields["allocation_method"].selection).get(
+                method, method
+            ),
+            origin=origin,
+        )
+
+    @api.model
+    def _creator(self, why):
+        """Kept by its creator, ``why``: ``isolated``, ``own`` or ``off``."""
+        if why == "isolated":
+            return self.env._(
+                "Kept by its creator: a Trusted Employee may own only their own leads"
+            )
+        if why == "own":
+            return self.env._("Kept by its creator: they may own only their own leads")
+        return self.env._("Kept by its creator: automatic allocation is off")
+
+    @api.model
+    def _round_robin(self, user, weights):
+        return self.env._(
+            "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
+            user=user.name,
+            weight=weights[user.id],
+            total=sum(weights.values()),
+        )
+
+    @api.model
+    def _unassigned(self, method, team=None):
+        """Left unassigned: ``method`` ``capped``, ``unassigned`` (nobody in the rotation
+        of the pool of ``team``) or ``off`` (automatic allocation off)."""
+        if method == "off":
+            return self.env._("Left unassigned: automatic allocation is off")
+        pool = self._pool_name(team)
+        if method == "capped":
+            return self.env._(
+                "Left unassigned: every salesperson in the rotation of %(pool)s "
+                "reached their daily cap",
+                pool=pool,
+            )
+        return self.env._(
+            "Left unassigned: nobody in the rotation of %(pool)s (weight above 0, not paused)",
+            pool=pool,
+        )
+
+    @api.model
+    def _reallocated(self, former, user, hours):
+        return self.env._(
+            "Re-allocated from %(former)s to %(user)s: untouched for %(hours)s hours",
+            former=former.name,
+            user=user.name,
+            hours=hours,
+        )
+
+    @api.model
+    def _pool_name(self, team):
+        # sudo: the name of the lead's team, for the reason
+        if team:
+            return self.env._("the team %(team)s", team=team.sudo().name)
+        return self.env._("the leads without a team")
