@@ -6,7 +6,9 @@ from . import (
     lead_allocation_intake,
     lead_allocation_intake_check,
     lead_allocation_members,
+    lead_allocation_owner,
     lead_allocation_pool,
+    lead_allocation_preview,
     lead_allocation_reason,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
@@ -19,5 +21,6 @@ from . import (
     mail_followers,
     mail_message,
     res_config_settings,
+    res_partner,
     res_users,
 )

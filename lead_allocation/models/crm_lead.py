@@ -4,6 +4,7 @@ from .crm_team import UNTOUCHED_HELP
 
 ALLOCATION_METHODS = [
     ("round_robin", "Round Robin"),
+    ("owner", "Existing Customer"),
     ("webhook", "Webhook"),
     ("sheet", "Google Sheets"),
     ("manual", "Manual"),
@@ -24,7 +25,8 @@ class CrmLead(models.Model):
         copy=False,
         index=True,
         help="How the salesperson was chosen when the lead was created: by the rotation "
-        "(Round Robin), named by an integration (Webhook, Google Sheets), given in the "
+        "(Round Robin), the salesperson of the existing customer (Existing Customer), "
+        "named by an integration (Webhook, Google Sheets), given in the "
         "creation values (Manual), kept by its creator (automatic allocation off, or a "
         "creator who may own only their own leads), or left unassigned (nobody in the "
         "rotation, or every daily cap reached); Re-allocated when it went to another "

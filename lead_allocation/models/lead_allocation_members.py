@@ -66,3 +66,43 @@ class LeadAllocationMembers(models.AbstractModel):
             lambda user: not user.allocation_daily_cap
             or received_today[user.id] < user.allocation_daily_cap
         )
+
+    @api.model
+    def _pick(self, members, rotation, count, received_today):
+        """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
+        advancing ``rotation``; ``weights`` are those the user was picked among. A lead
+        that every capped member is full for gets an empty user and no weights.
+        ``received_today`` (see ``_received``) is updated with the picks.
+        """
+        # any change of the members' settings restarts the rotation, even one undone since
+        generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
+        # records iterated from ``members`` share its prefetch: what the lead's create reads
+        # of the chosen salespeople later (partner, e-mail) is one query for all of them
+        by_id = {user.id: user for user in members}
+        picks = []
+        for _i in range(count):
+            weights = {
+                user.id: user.allocation_weight
+                for user in members
+                if not user.allocation_daily_cap
+                or received_today[user.id] < user.allocation_daily_cap
+            }
+            if not weights:
+                picks.append((members.browse(), {}))
+                continue
+            user = by_id[rotation.next(weights, generation)]
+            received_today[user.id] += 1
+            picks.append((user, weights))
+        return picks
+
+    @api.model
+    def _pick_other(self, members, rotation, received, owner):
+        """The next pick of the rotation that is not ``owner`` (a pick of them is passed
+        over), or an empty recordset."""
+        # a member other than the owner comes up within this many picks
+        tries = sum(self._under_cap(members, received).mapped("allocation_weight")) + 1
+        for _i in range(tries):
+            user, _weights = self._pick(members, rotation, 1, received)[0]
+            if user != owner:
+                return user
+        return members.browse()

@@ -1,8 +1,10 @@
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from odoo import api, models
 from odoo.exceptions import AccessError
+
+from .lead_allocation_state import pool_key
 
 _logger = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ class LeadAllocationPool(models.AbstractModel):
 
         - a salesperson in the values: named by an integration (the context's
           ``lead_allocation_named_by``, ``(method, origin)``), else chosen (Manual);
-        - none, and the rotation runs for the current user: the round robin of the pool;
+        - none, and the rotation runs for the current user: the salesperson of the
+          customer (``lead.allocation.owner``, setting on) when they may receive it, else
+          the round robin of the pool;
         - else the creator keeps the lead, or Odoo's defaults apply (allocation off).
 
         Where the rotation does not run, the creator pre-filled as salesperson (the form's
@@ -73,7 +77,11 @@ class LeadAllocationPool(models.AbstractModel):
         if kept:
             self._keep(kept)
         if rotation:
-            self._assign(rotation)
+            rest = self._give_owners(rotation)
+            self._assign([vals for vals, _note in rest])
+            for vals, note in rest:
+                if note:  # the customer's owner, passed over
+                    vals["allocation_reason"] = f"{vals['allocation_reason']}; {note}"
 
     @api.model
     def _give_chosen(self, vals_list, named_by):
@@ -121,6 +129,50 @@ class LeadAllocationPool(models.AbstractModel):
             vals.update(user_id=owner.id, allocation_method=method, allocation_reason=reason)
 
     @api.model
+    def _give_owners(self, vals_list):
+        """Give the leads of existing customers to the customer's salesperson (setting
+        "Send leads of existing customers to their salesperson"); return the others as
+        ``[(vals, note)]``, ``note`` naming an owner passed over, and why ("": none)."""
+        Owner = self.env["lead.allocation.owner"]
+        if not Owner._enabled():
+            return [(vals, "") for vals in vals_list]
+        companies = [self._pool_of(vals)[0] for vals in vals_list]
+        matches = Owner._match(vals_list, companies)
+        Reason = self.env["lead.allocation.reason"]
+        rest = []
+        for vals, company_id, match in zip(vals_list, companies, matches, strict=True):
+            why_not = match and self._owner_cannot(match, company_id)
+            if match and not why_not:
+                vals.update(
+                    user_id=match.owner.id,
+                    allocation_method="owner",
+                    allocation_reason=Reason._owner(match),
+                )
+                _team_from_salesperson(vals)
+            else:
+                rest.append((vals, Reason._owner_passed_over(match, why_not) if match else ""))
+        return rest
+
+    @api.model
+    def _owner_cannot(self, match, company_id):
+        """Why the owner of ``match`` may not receive a lead of ``company_id`` (None: they
+        may): ``ambiguous``, ``ineligible`` (archived, not an internal sales user, not in
+        the company) or ``paused``."""
+        owner = match.owner
+        if not owner:
+            return "ambiguous"
+        if (
+            not owner.active
+            or owner.share
+            or company_id not in owner.company_ids.ids
+            or not owner._has_group("sales_team.group_sale_salesman")
+        ):
+            return "ineligible"
+        if owner.allocation_paused:
+            return "paused"
+        return None
+
+    @api.model
     def _assign(self, vals_list):
         """Give each value of ``vals_list`` the next salesperson of its pool's rotation.
 
@@ -141,9 +193,9 @@ class LeadAllocationPool(models.AbstractModel):
                 self._leave_unassigned(pool_vals, "unassigned", team_id)
                 continue
             Members._flush(members)
-            with State._locked(_pool_key(company_id, team_id)) as (rotation, cr):
+            with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
                 received = Members._received(members, cr, rotation)
-                picks = self._pick(members, rotation, len(pool_vals), received)
+                picks = Members._pick(members, rotation, len(pool_vals), received)
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
                     self._give(vals, user, weights)
@@ -168,51 +220,13 @@ class LeadAllocationPool(models.AbstractModel):
         teams = self.env["crm.team"].search([("company_id", "in", [False, company.id])])
         pools = [(team.company_id.id or company.id, team.id, team.name) for team in teams]
         pools.append((company.id, 0, self.env._("Leads without a team")))
+        Preview = self.env["lead.allocation.preview"]
         return {
             "enabled": self._enabled(),
             "pools": [
-                self._pool_preview(company_id, team_id, name, count)
+                Preview._pool(company_id, team_id, name, count)
                 for company_id, team_id, name in pools
             ],
-        }
-
-    @api.model
-    def _pool_preview(self, company_id, team_id, name, count):
-        Members = self.env["lead.allocation.members"]
-        members = Members._of(company_id, team_id)
-        rotation = self.env["lead.allocation.state"]._read(_pool_key(company_id, team_id))
-        Members._flush(members)
-        received_today = Members._received(members, self.env.cr, rotation)
-        picks = self._pick(members, rotation, count, Counter(received_today))
-        total_weight = sum(members.mapped("allocation_weight"))
-        warning = False
-        if not any(user for user, _weights in picks):
-            warning = (
-                self.env._(
-                    "Nobody can receive leads of %(team)s: new leads will be saved unassigned.",
-                    team=name,
-                )
-                if team_id
-                else self.env._(
-                    "Nobody can receive leads without a team: they will be saved unassigned."
-                )
-            )
-        return {
-            "id": team_id,
-            "name": name,
-            "members": [
-                {
-                    "id": user.id,
-                    "name": user.name,
-                    "weight": user.allocation_weight,
-                    "share": 100.0 * user.allocation_weight / total_weight,
-                    "capped": bool(user.allocation_daily_cap)
-                    and received_today[user.id] >= user.allocation_daily_cap,
-                }
-                for user in members
-            ],
-            "next": [{"id": user.id, "name": user.name} for user, _weights in picks],
-            "warning": warning,
         }
 
     @api.model
@@ -223,17 +237,11 @@ class LeadAllocationPool(models.AbstractModel):
             allocation_reason=self.env["lead.allocation.reason"]._round_robin(user, weights),
             allocation_expected_share=100.0 * weights[user.id] / sum(weights.values()),
         )
-        if not vals.get("team_id"):
-            # The web client sends "team_id": false: without it the ORM computes the team
-            # from the salesperson (or takes the context's default team, the pool's team),
-            # as crm does when a salesperson is chosen.
-            vals.pop("team_id", None)
+        _team_from_salesperson(vals)
 
     @api.model
     def _leave_unassigned(self, vals_list, method, team_id):
-        _logger.info(
-            "Team %s: %s lead(s) created unassigned (%s)", team_id, len(vals_list), method
-        )
+        _logger.info("Team %s: %s lead(s) created unassigned (%s)", team_id, len(vals_list), method)
         team = self.env["crm.team"].browse(team_id or ())
         reason = self.env["lead.allocation.reason"]._unassigned(method, team)
         for vals in vals_list:
@@ -263,10 +271,10 @@ class LeadAllocationPool(models.AbstractModel):
             ]
             if not movable:
                 continue
-            with State._locked(_pool_key(company_id, team_id)) as (rotation, cr):
+            with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
                 received = Members._received(members, cr, rotation)
                 for lead in movable:
-                    user = self._pick_other(members, rotation, received, lead.user_id)
+                    user = Members._pick_other(members, rotation, received, lead.user_id)
                     if user:
                         moves[lead.id] = {
                             "user_id": user.id,
@@ -276,47 +284,6 @@ class LeadAllocationPool(models.AbstractModel):
                             ),
                         }
         return moves
-
-    @api.model
-    def _pick_other(self, members, rotation, received, owner):
-        """The next pick of the rotation that is not ``owner`` (a pick of them is passed
-        over), or an empty recordset."""
-        Members = self.env["lead.allocation.members"]
-        # a member other than the owner comes up within this many picks
-        tries = sum(Members._under_cap(members, received).mapped("allocation_weight")) + 1
-        for _i in range(tries):
-            user, _weights = self._pick(members, rotation, 1, received)[0]
-            if user != owner:
-                return user
-        return members.browse()
-
-    @api.model
-    def _pick(self, members, rotation, count, received_today):
-        """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
-        advancing ``rotation``; ``weights`` are those the user was picked among. A lead
-        that every capped member is full for gets an empty user and no weights.
-        ``received_today`` (see ``_received``) is updated with the picks.
-        """
-        # any change of the members' settings restarts the rotation, even one undone since
-        generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
-        # records iterated from ``members`` share its prefetch: what the lead's create reads
-        # of the chosen salespeople later (partner, e-mail) is one query for all of them
-        by_id = {user.id: user for user in members}
-        picks = []
-        for _i in range(count):
-            weights = {
-                user.id: user.allocation_weight
-                for user in members
-                if not user.allocation_daily_cap
-                or received_today[user.id] < user.allocation_daily_cap
-            }
-            if not weights:
-                picks.append((members.browse(), {}))
-                continue
-            user = by_id[rotation.next(weights, generation)]
-            received_today[user.id] += 1
-            picks.append((user, weights))
-        return picks
 
     @api.model
     def _pool_of(self, vals):
@@ -329,5 +296,9 @@ class LeadAllocationPool(models.AbstractModel):
         return (company_id or self.env.company.id, team_id)
 
 
-def _pool_key(company_id, team_id):
-    return f"{company_id}-{team_id}"
+def _team_from_salesperson(vals):
+    """The web client sends "team_id": false: without it the ORM computes the team from
+    the salesperson (or takes the context's default team, the pool's team), as crm does
+    when a salesperson is chosen."""
+    if not vals.get("team_id"):
+        vals.pop("team_id", None)

@@ -59,6 +59,47 @@ class LeadAllocationReason(models.AbstractModel):
         )
 
     @api.model
+    def _owner(self, match):
+        """Given to the salesperson of the customer of ``match`` (``lead.allocation.owner``)."""
+        return self.env._(
+            "Assigned to %(user)s: salesperson of %(customer)s (%(how)s)",
+            user=match.owner.name,
+            customer=match.customer,
+            how=self._matched_by(match),
+        )
+
+    @api.model
+    def _owner_passed_over(self, match, why):
+        """Why the customer's salesperson did not get the lead (``why``: see
+        ``lead.allocation.pool._owner_cannot``)."""
+        if why == "ambiguous":
+            return self.env._(
+                "no existing customer: several customers with different salespeople "
+                "match the e-mail domain %(domain)s",
+                domain=match.detail,
+            )
+        if why == "paused":
+            status = self.env._("is paused")
+        elif why == "ineligible":
+            status = self.env._("cannot receive leads of this company")
+        else:  # their availability, in words
+            status = why
+        return self.env._(
+            "%(user)s, salesperson of %(customer)s, %(status)s",
+            user=match.owner.name,
+            customer=match.customer,
+            status=status,
+        )
+
+    @api.model
+    def _matched_by(self, match):
+        if match.how == "domain":
+            return self.env._("matched by e-mail domain %(domain)s", domain=match.detail)
+        if match.how == "email":
+            return self.env._("matched by e-mail address %(email)s", email=match.detail)
+        return self.env._("the lead's contact")
+
+    @api.model
     def _unassigned(self, method, team=None):
         """Left unassigned: ``method`` ``capped``, ``unassigned`` (nobody in the rotation
         of the pool of ``team``) or ``off`` (automatic allocation off)."""

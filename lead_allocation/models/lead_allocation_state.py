@@ -232,6 +232,11 @@ def _rotation(row):
     )
 
 
+def pool_key(company_id, team_id):
+    """The key of the pool of a company and a team (0: the leads without a team)."""
+    return f"{company_id}-{team_id}"
+
+
 def _lock_key(pool_key):
     """A signed 32-bit integer for ``pg_advisory_xact_lock(int, int)``."""
     return zlib.crc32(pool_key.encode()) - 2**31

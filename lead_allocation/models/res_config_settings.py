@@ -14,6 +14,14 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="lead_allocation.auto_allocation_enabled",
         help="Give every new lead without a salesperson to one, by weighted round robin.",
     )
+    lead_allocation_route_to_owner = fields.Boolean(
+        "Send leads of existing customers to their salesperson",
+        config_parameter="lead_allocation.route_to_owner",
+        help="A new lead without a salesperson goes to the salesperson of its customer: "
+        "of its contact (or the contact with its e-mail address), of the contact's company, "
+        "or of the company whose e-mail or website domain is the lead's e-mail domain "
+        "(never a public one such as gmail.com). The rotation decides otherwise.",
+    )
     lead_isolation_enabled = fields.Boolean(
         "Isolate assigned leads from standard users",
         help="Trusted Employees see only the leads and opportunities assigned to them, with "

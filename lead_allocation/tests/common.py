@@ -18,7 +18,7 @@ def preview(env, team_id, count=10, company=None):
     """The ids of the salespeople the next ``count`` leads of a pool would go to, as the
     Lead Allocations page shows them (False: the lead would stay unassigned)."""
     company = company or env.company
-    data = env["lead.allocation.pool"]._pool_preview(company.id, team_id or 0, "pool", count)
+    data = env["lead.allocation.preview"]._pool(company.id, team_id or 0, "pool", count)
     return [pick["id"] for pick in data["next"]]
 
 

@@ -201,6 +201,7 @@ class TestAllocationMethod(LeadAllocationCase):
             set(methods),
             {
                 "round_robin",
+                "owner",
                 "webhook",
                 "sheet",
                 "manual",

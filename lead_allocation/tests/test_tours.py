@@ -136,6 +136,19 @@ class TestToursSalespeople(TourCase):
         self.assertEqual(set(leads.mapped("allocation_method")), {"round_robin"})
         self.assertEqual(leads.team_id, self.team)
 
+    def test_existing_customer_goes_to_its_salesperson(self):
+        self.env["res.config.settings"].create({"lead_allocation_route_to_owner": True}).execute()
+        acme = self.env["res.partner"].create(
+            {"name": "Acme Corp", "is_company": True, "user_id": self.junior_1.id}
+        )
+        self.env["res.partner"].create(
+            {"name": "Ann", "parent_id": acme.id, "email": "ann@acme.example"}
+        )
+        url = "/odoo/action-crm.crm_lead_action_pipeline/new"
+        self.start_tour(url, "lead_allocation_existing_customer", login="tour_sales")
+        lead = self.env["crm.lead"].search([("name", "=", "Acme wants more")])
+        self.assertEqual((lead.user_id, lead.allocation_method), (self.junior_1, "owner"))
+
     def test_trusted_employee_clears_the_salesperson(self):
         self._set_isolation(True)
         self.start_tour("/odoo", "lead_allocation_trusted_employee_creates", login="tour_junior2")

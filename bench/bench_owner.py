@@ -1,0 +1,147 @@
+"""Existing customers: the cost of matching a new lead to its customer's salesperson.
+
+On a database with 100,000 contacts (20,000 companies, each with an e-mail domain and a
+salesperson, and 80,000 of their people), the same leads are created with the setting
+"Send leads of existing customers to their salesperson" on and off, one lead per
+transaction and in batches of 100, interleaved in rounds. Half of the leads belong to
+existing customers (matched by e-mail address or by domain), half to new ones (matched on
+nothing, then the rotation): with the setting on, every lead pays the match. Also the time
+of one match (``lead.allocation.owner._match``) on those 100,000 contacts.
+"""
+
+import time
+
+from common import environment, report
+
+from odoo import Command
+
+COMPANIES, PEOPLE, ROUNDS, PER_ROUND = 20_000, 80_000, 6, 100
+
+
+def setup():
+    with environment() as env:
+        env["res.users"].search([("allocation_weight", ">", 0)]).allocation_weight = 0
+        group = env.ref("sales_team.group_sale_salesman")
+        users = (
+            env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                [
+                    {
+                        "name": f"Owner bench {i}",
+                        "login": f"bench_owner_{i}",
+                        "group_ids": [Command.set(group.ids)],
+                        "allocation_weight": 5,
+                    }
+                    for i in range(3)
+                ]
+            )
+        )
+        env["crm.team"].create({"name": "Owner Bench", "member_ids": [Command.set(users.ids)]})
+        env.cr.execute(
+            """
+            INSERT INTO res_partner (name, complete_name, is_company, email, email_normalized,
+                                     user_id, active, type, commercial_partner_id)
+                 SELECT 'Company ' || i, 'Company ' || i, TRUE, 'info@c' || i || '.example',
+                        'info@c' || i || '.example', (%s::int[])[1 + i %% 3], TRUE, 'contact',
+                        NULL
+                   FROM generate_series(1, %s) i
+            """,
+            (users.ids, COMPANIES),
+        )
+        env.cr.execute(
+            "UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL"
+        )
+        env.cr.execute(
+            """
+            INSERT INTO res_partner (name, complete_name, is_company, email, email_normalized,
+                                     parent_id, commercial_partner_id, active, type)
+                 SELECT 'Person ' || i, 'Person ' || i, FALSE,
+                        'p' || i || '@c' || c.n || '.example',
+                        'p' || i || '@c' || c.n || '.example', c.id, c.id, TRUE, 'contact'
+                   FROM generate_series(1, %s) i
+                   JOIN (SELECT id, substring(name from 9)::int AS n FROM res_partner
+                          WHERE name LIKE 'Company %%' AND is_company) c
+                     ON c.n = 1 + i %% %s
+            """,
+            (PEOPLE, COMPANIES),
+        )
+        env.cr.execute("ANALYZE res_partner")
+
+
+def leads(round_number, side):
+    """Half existing customers (a person's address, another address of a company's domain),
+    half new ones."""
+    result = []
+    for i in range(PER_ROUND):
+        n = 1 + (round_number * PER_ROUND + i) * 7 % COMPANIES
+        email = (
+            f"p{n}@c{1 + n % COMPANIES}.example"
+            if i % 4 == 0
+            else f"new{i}@c{n}.example"
+            if i % 4 == 1
+            else f"someone{round_number}-{i}@new{i}.example"
+        )
+        result.append({"name": f"{side}{round_number}-{i}", "email_from": email})
+    return result
+
+
+def set_routing(enabled):
+    with environment() as env:
+        env["ir.config_parameter"].set_param("lead_allocation.route_to_owner", enabled)
+
+
+def one_per_transaction(vals_list):
+    start = time.perf_counter()
+    for vals in vals_list:
+        with environment() as env:
+            env["crm.lead"].create(vals)
+    return time.perf_counter() - start
+
+
+def one_batch(vals_list):
+    start = time.perf_counter()
+    with environment() as env:
+        env["crm.lead"].create(vals_list)
+    return time.perf_counter() - start
+
+
+def main():
+    setup()
+    for label, measure in (
+        ("one lead per transaction", one_per_transaction),
+        ("batches of 100", one_batch),
+    ):
+        on = off = 0.0
+        for r in range(ROUNDS):
+            for enabled in (r % 2 == 0, r % 2 == 1):
+                set_routing(enabled)
+                took = measure(leads(r, "on" if enabled else "off"))
+                on, off = (on + took, off) if enabled else (on, off + took)
+        report(
+            f"existing customers, 100,000 contacts, {label}",
+            "setting on",
+            on,
+            "setting off",
+            off,
+            goal=1.10,
+        )
+    with environment() as env:
+        vals_list = leads(99, "m")[:1]
+        company = env.company.id
+        env["lead.allocation.owner"]._match(vals_list, [company])  # warm
+        best = min(
+            _timed(lambda: env["lead.allocation.owner"]._match(vals_list, [company]))
+            for _i in range(20)
+        )
+        print(f"one match on 100,000 contacts: {best * 1000:.2f} ms", flush=True)
+
+
+def _timed(func):
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
