@@ -1,9 +1,11 @@
 from odoo import fields, models
 
 UNTOUCHED_HELP = (
-    "A lead is untouched while it is still in the first stage of the team's pipeline, "
-    "its salesperson has marked no activity done and posted no message or note on it, "
-    "and has not edited it since it was assigned to them."
+    "A lead is untouched while it is still in the first stage of the team's pipeline and, "
+    "since it was assigned to its salesperson, they have left nothing in its chatter (no "
+    "message, note or done activity, no change of a tracked field such as the stage) and "
+    "were not the last to edit it: an edit that leaves nothing in the chatter counts only "
+    "until someone else edits the lead."
 )
 
 
