@@ -1,6 +1,7 @@
 from . import (
     crm_lead,
     crm_team,
+    crm_team_member,
     ir_http,
     lead_allocation_claim,
     lead_allocation_intake,

@@ -204,7 +204,9 @@ class LeadAllocationPool(models.AbstractModel):
 
     @api.model
     def get_preview_data(self, count=10):
-        """What the Lead Allocations page shows of the pools of the current company.
+        """What the Lead Allocations page shows of the pools of the companies the user
+        works in (``env.companies``), to Sales Administrators only: the page is under
+        CRM > Configuration, like the weights it shows.
 
         ``enabled``: whether automatic allocation is on; ``pools``: one dict per pool (each
         sales team, then the leads without a team) with its team ``id`` (0: none), its
@@ -214,10 +216,14 @@ class LeadAllocationPool(models.AbstractModel):
         ``warning`` when nobody can receive its leads. Read from the live rotation state,
         nothing locked or stored; a few queries per pool, whatever the number of users.
         """
-        if not self.env.user.has_group("sales_team.group_sale_salesman"):
-            raise AccessError(self.env._("Only sales users may read the lead allocations."))
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                self.env._("Only Sales Administrators may read the lead allocations.")
+            )
         company = self.env.company
-        teams = self.env["crm.team"].search([("company_id", "in", [False, company.id])])
+        teams = self.env["crm.team"].search(
+            [("company_id", "in", [False, *self.env.companies.ids])]
+        )
         pools = [(team.company_id.id or company.id, team.id, team.name) for team in teams]
         pools.append((company.id, 0, self.env._("Leads without a team")))
         Preview = self.env["lead.allocation.preview"]

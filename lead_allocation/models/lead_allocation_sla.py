@@ -9,11 +9,13 @@ _logger = logging.getLogger(__name__)
 class LeadAllocationSla(models.AbstractModel):
     """Re-allocation of untouched leads, per sales team (``crm.team.allocation_sla_hours``).
 
-    A lead is *untouched* while it is still in the first stage of its team, its
-    salesperson has marked no activity done and posted no message or note on it (each
-    of these leaves a message authored by them in the chatter), and has not edited it
-    (the lead's ``write_uid`` is them, with a ``write_date`` after the assignment)
-    since it was assigned (``crm.lead.allocation_assigned_at``). Leads are found by
+    A lead is *untouched* while it is still in the first stage of its team and, since
+    it was assigned (``crm.lead.allocation_assigned_at``), its salesperson has authored
+    no message in its chatter (a message, a note, a done activity and a change of a
+    tracked field each leave one) and is not the last writer of the lead (its
+    ``write_uid`` with a ``write_date`` after the assignment): only the last writer is
+    stored, so an edit of untracked fields is forgotten once someone else (a colleague,
+    a scheduled job) writes the lead. Leads are found by
     one query per batch, moved by their pool's rotation (``lead.allocation.pool``) and
     committed batch by batch: a moved lead has a new assignment date, so a run that
     was interrupted never moves it twice.

@@ -8,6 +8,8 @@ from . import (
     test_isolation_probes,
     test_multi_company,
     test_owner,
+    test_pool_tickets,
+    test_rule_based_assignment,
     test_sheet_sync,
     test_sheets,
     test_sla,

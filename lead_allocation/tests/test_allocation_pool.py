@@ -118,12 +118,15 @@ class TestAllocationPool(LeadAllocationCase):
         self.assertFalse(Pool.get_preview_data()["enabled"])
 
     def test_preview_data_access_and_cost(self):
-        """Sales users may read it (not others); its queries do not grow with the number of
-        salespeople."""
-        self.assertTrue(self._pool_data(user=self.junior_1)["members"])
-        outsider = new_test_user(self.env, "la_outsider", groups="base.group_user")
-        with self.assertRaises(AccessError):
-            self._pool_data(user=outsider)
+        """Sales Administrators may read it (not salespeople, see test_multi_company); its
+        queries do not grow with the number of salespeople."""
+        self.assertTrue(self._pool_data(user=self.manager)["members"])
+        for user in (
+            self.junior_1,
+            new_test_user(self.env, "la_outsider", groups="base.group_user"),
+        ):
+            with self.subTest(user=user.name), self.assertRaises(AccessError):
+                self._pool_data(user=user)
 
         def queries():
             self.env.invalidate_all()
