@@ -11,6 +11,7 @@ ALLOCATION_METHODS = [
     ("creator", "Kept by Creator"),
     ("unassigned", "Unassigned: Nobody Eligible"),
     ("capped", "Unassigned: Daily Caps Reached"),
+    ("held", "Held Until Working Hours"),
     ("reallocated", "Re-allocated (untouched)"),
 ]
 
@@ -29,7 +30,8 @@ class CrmLead(models.Model):
         "named by an integration (Webhook, Google Sheets), given in the "
         "creation values (Manual), kept by its creator (automatic allocation off, or a "
         "creator who may own only their own leads), or left unassigned (nobody in the "
-        "rotation, or every daily cap reached); Re-allocated when it went to another "
+        "rotation, or every daily cap reached), or held until someone of the rotation is at "
+        "work (Held Until Working Hours); Re-allocated when it went to another "
         "salesperson for being untouched.",
     )
     allocation_reason = fields.Char(

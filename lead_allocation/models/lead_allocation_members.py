@@ -2,6 +2,8 @@ from collections import Counter
 
 from odoo import api, fields, models
 
+from ..allocation.availability import first_to_start
+
 
 class LeadAllocationMembers(models.AbstractModel):
     """The salespeople of an allocation pool (``lead.allocation.pool``): who may receive
@@ -34,6 +36,25 @@ class LeadAllocationMembers(models.AbstractModel):
         )
 
     @api.model
+    def _on_shift(self, members, next_shift=True):
+        """``(drawing, away)``: the members the rotation draws among now, and those not at
+        work with their availability (``{user: Status}``). Setting "Follow working hours and
+        time off" off: all of them, nobody away. When nobody is at work: with
+        ``next_shift`` and the setting "When nobody is at work" on next shift, those whose
+        next working period starts first; else nobody (the lead is held)."""
+        Availability = self.env["lead.allocation.availability"]
+        if not members or not Availability._enabled():
+            return members, {}
+        statuses = Availability._status(members)
+        drawing = members.filtered(lambda user: statuses[user.id].at_work)
+        if not drawing and next_shift and Availability._off_hours() == "next_shift":
+            first = first_to_start(statuses)
+            drawing = members.filtered(lambda user: user.id in first)
+        return drawing, {
+            user: statuses[user.id] for user in members if not statuses[user.id].at_work
+        }
+
+    @api.model
     def _flush(self, members):
         """Flush the leads, so that ``_received`` reads them on any cursor: only when a
         member has a daily cap (nothing is read otherwise)."""
@@ -42,22 +63,36 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _received(self, members, cr, rotation=None):
-        """Round-robin leads each capped member received since midnight (UTC), read on
-        ``cr``, and those drawn for them by the requests still running (in ``rotation``)."""
+        """Round-robin leads each capped member received since the start of their day,
+        read on ``cr``, and those drawn for them by the requests still running (in
+        ``rotation``). Their day is their own (their time zone) when the setting "Follow
+        working hours and time off" is on, else the UTC day."""
         received = Counter()
         capped = members.filtered("allocation_daily_cap")
         if capped:
-            midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            midnights = self._midnights(capped)
             cr.execute(
-                "SELECT user_id, count(*) FROM crm_lead WHERE user_id = ANY(%s)"
-                " AND allocation_method = 'round_robin' AND create_date >= %s GROUP BY user_id",
-                (capped.ids, midnight),
+                "SELECT lead.user_id, count(*) FROM crm_lead lead"
+                " JOIN unnest(%s::int[], %s::timestamp[]) AS day(user_id, start)"
+                " ON day.user_id = lead.user_id"
+                " WHERE lead.allocation_method = 'round_robin' AND lead.create_date >= day.start"
+                " GROUP BY lead.user_id",
+                (list(midnights), list(midnights.values())),
             )
             received.update(dict(cr.fetchall()))
             if rotation is not None:
                 running = rotation.in_flight()
                 received.update({user.id: running[user.id] for user in capped})
         return received
+
+    @api.model
+    def _midnights(self, users):
+        """``{user id: naive UTC start of their day}`` for the daily caps."""
+        Availability = self.env["lead.allocation.availability"]
+        if Availability._enabled():
+            return Availability._local_midnight(users)
+        midnight = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        return dict.fromkeys(users.ids, midnight)
 
     @api.model
     def _under_cap(self, members, received_today):
@@ -97,12 +132,12 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _pick_other(self, members, rotation, received, owner):
-        """The next pick of the rotation that is not ``owner`` (a pick of them is passed
-        over), or an empty recordset."""
+        """``(user, weights)`` of the next pick of the rotation that is not ``owner`` (a
+        pick of them is passed over), or an empty user and no weights."""
         # a member other than the owner comes up within this many picks
         tries = sum(self._under_cap(members, received).mapped("allocation_weight")) + 1
         for _i in range(tries):
-            user, _weights = self._pick(members, rotation, 1, received)[0]
+            user, weights = self._pick(members, rotation, 1, received)[0]
             if user != owner:
-                return user
-        return members.browse()
+                return user, weights
+        return members.browse(), {}

@@ -77,6 +77,29 @@ class LeadAllocationOwner(models.AbstractModel):
         return matches
 
     @api.model
+    def _why_not(self, match, company_id, statuses):
+        """Why the owner of ``match`` may not receive a lead of ``company_id`` (None: they
+        may): ``ambiguous``, ``ineligible`` (archived, not an internal sales user, not in
+        the company), ``paused``, or their availability in words when ``statuses`` (of
+        the setting "Follow working hours and time off") says they are not at work."""
+        owner = match.owner
+        if not owner:
+            return "ambiguous"
+        if (
+            not owner.active
+            or owner.share
+            or company_id not in owner.company_ids.ids
+            or not owner._has_group("sales_team.group_sale_salesman")
+        ):
+            return "ineligible"
+        if owner.allocation_paused:
+            return "paused"
+        status = statuses.get(owner.id)
+        if status and not status.at_work:
+            return self.env["lead.allocation.availability"]._describe(owner, status)
+        return None
+
+    @api.model
     def _contacts(self, partner_ids, emails):
         """``{partner id or e-mail: [(owner id, customer name)]}`` of the contacts given
         or with one of ``emails``: their salesperson, else their company's."""

@@ -138,10 +138,13 @@ class LeadAllocationPool(models.AbstractModel):
             return [(vals, "") for vals in vals_list]
         companies = [self._pool_of(vals)[0] for vals in vals_list]
         matches = Owner._match(vals_list, companies)
+        owners = self.env["res.users"].union(*(match.owner for match in matches if match))
+        Availability = self.env["lead.allocation.availability"]
+        statuses = Availability._status(owners) if owners and Availability._enabled() else {}
         Reason = self.env["lead.allocation.reason"]
         rest = []
         for vals, company_id, match in zip(vals_list, companies, matches, strict=True):
-            why_not = match and self._owner_cannot(match, company_id)
+            why_not = match and Owner._why_not(match, company_id, statuses)
             if match and not why_not:
                 vals.update(
                     user_id=match.owner.id,
@@ -154,25 +157,6 @@ class LeadAllocationPool(models.AbstractModel):
         return rest
 
     @api.model
-    def _owner_cannot(self, match, company_id):
-        """Why the owner of ``match`` may not receive a lead of ``company_id`` (None: they
-        may): ``ambiguous``, ``ineligible`` (archived, not an internal sales user, not in
-        the company) or ``paused``."""
-        owner = match.owner
-        if not owner:
-            return "ambiguous"
-        if (
-            not owner.active
-            or owner.share
-            or company_id not in owner.company_ids.ids
-            or not owner._has_group("sales_team.group_sale_salesman")
-        ):
-            return "ineligible"
-        if owner.allocation_paused:
-            return "paused"
-        return None
-
-    @api.model
     def _assign(self, vals_list):
         """Give each value of ``vals_list`` the next salesperson of its pool's rotation.
 
@@ -181,7 +165,9 @@ class LeadAllocationPool(models.AbstractModel):
         pool (``lead.allocation.state._locked``), so a batch costs the same few queries as
         a single lead and parallel requests do not wait for each other's end. Leads nobody
         may receive stay unassigned (``unassigned``: nobody in the rotation; ``capped``:
-        every daily cap reached).
+        every daily cap reached; ``held``: nobody at work, until someone is). With the
+        setting "Follow working hours and time off", the rotation draws among the members
+        at work (``lead.allocation.members._on_shift``).
         """
         pools = defaultdict(list)
         for vals in vals_list:
@@ -189,16 +175,19 @@ class LeadAllocationPool(models.AbstractModel):
         Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
         for (company_id, team_id), pool_vals in sorted(pools.items()):
             members = Members._of(company_id, team_id)
-            if not members:
-                self._leave_unassigned(pool_vals, "unassigned", team_id)
+            drawing, away = Members._on_shift(members)
+            if not drawing:
+                self._leave_unassigned(
+                    pool_vals, "held" if members else "unassigned", team_id, away
+                )
                 continue
-            Members._flush(members)
+            Members._flush(drawing)
             with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
-                received = Members._received(members, cr, rotation)
-                picks = Members._pick(members, rotation, len(pool_vals), received)
+                received = Members._received(drawing, cr, rotation)
+                picks = Members._pick(drawing, rotation, len(pool_vals), received)
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
-                    self._give(vals, user, weights)
+                    self._give(vals, user, weights, away)
                 else:
                     self._leave_unassigned([vals], "capped", team_id)
 
@@ -220,76 +209,74 @@ class LeadAllocationPool(models.AbstractModel):
             raise AccessError(
                 self.env._("Only Sales Administrators may read the lead allocations.")
             )
-        company = self.env.company
-        teams = self.env["crm.team"].search(
-            [("company_id", "in", [False, *self.env.companies.ids])]
-        )
-        pools = [(team.company_id.id or company.id, team.id, team.name) for team in teams]
-        pools.append((company.id, 0, self.env._("Leads without a team")))
-        Preview = self.env["lead.allocation.preview"]
         return {
             "enabled": self._enabled(),
-            "pools": [
-                Preview._pool(company_id, team_id, name, count)
-                for company_id, team_id, name in pools
-            ],
+            "pools": self.env["lead.allocation.preview"]._pools(count),
         }
 
     @api.model
-    def _give(self, vals, user, weights):
+    def _give(self, vals, user, weights, away=None):
         vals.update(
             user_id=user.id,
             allocation_method="round_robin",
-            allocation_reason=self.env["lead.allocation.reason"]._round_robin(user, weights),
+            allocation_reason=self.env["lead.allocation.reason"]._round_robin(user, weights, away),
             allocation_expected_share=100.0 * weights[user.id] / sum(weights.values()),
         )
         _team_from_salesperson(vals)
 
     @api.model
-    def _leave_unassigned(self, vals_list, method, team_id):
+    def _leave_unassigned(self, vals_list, method, team_id, away=None):
         _logger.info("Team %s: %s lead(s) created unassigned (%s)", team_id, len(vals_list), method)
         team = self.env["crm.team"].browse(team_id or ())
-        reason = self.env["lead.allocation.reason"]._unassigned(method, team)
+        reason = self.env["lead.allocation.reason"]._unassigned(method, team, away)
         for vals in vals_list:
             vals.update(user_id=False, allocation_method=method, allocation_reason=reason)
 
     @api.model
-    def _reassign(self, leads, hours):
-        """``{lead id: write values}`` moving each lead of ``leads``, untouched for
-        ``hours[lead.id]`` hours, to the next salesperson of its pool other than its
-        current one, by the pool's rotation, locked, advanced and stored as in
-        ``_assign``. A pick of the current owner is passed over (the next pick is taken);
-        a lead whose pool has nobody else under the daily cap is left out.
+    def _reassign(self, leads, hours=None, working=False):
+        """``{lead id: write values}`` giving each lead of ``leads`` to the next
+        salesperson of its pool other than its current one, by the pool's rotation, locked,
+        advanced and stored as in ``_assign``: a lead held until working hours
+        (``held``), or one untouched for ``hours[lead.id]`` hours (``reallocated``;
+        ``working``: hours of work of its salesperson). A
+        pick of the current owner is passed over (the next pick is taken); a lead whose
+        pool has nobody else at work and under the daily cap is left out.
         """
         pools = defaultdict(list)
         for lead in leads:
             company_id = lead.company_id.id or lead.team_id.company_id.id or self.env.company.id
             pools[(company_id, lead.team_id.id or 0)].append(lead)
         Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
-        Reason = self.env["lead.allocation.reason"]
         moves = {}
         for (company_id, team_id), pool_leads in sorted(pools.items()):
-            members = Members._of(company_id, team_id)
-            Members._flush(members)
-            received = Members._received(members, self.env.cr)
-            movable = [
-                lead for lead in pool_leads if Members._under_cap(members, received) - lead.user_id
-            ]
+            drawing, _away = Members._on_shift(Members._of(company_id, team_id), False)
+            Members._flush(drawing)
+            received = Members._received(drawing, self.env.cr)
+            under_cap = Members._under_cap(drawing, received)
+            movable = [lead for lead in pool_leads if under_cap - lead.user_id]
             if not movable:
                 continue
             with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
-                received = Members._received(members, cr, rotation)
+                received = Members._received(drawing, cr, rotation)
                 for lead in movable:
-                    user = Members._pick_other(members, rotation, received, lead.user_id)
-                    if user:
-                        moves[lead.id] = {
-                            "user_id": user.id,
-                            "allocation_method": "reallocated",
-                            "allocation_reason": Reason._reallocated(
-                                lead.user_id, user, hours[lead.id]
-                            ),
-                        }
+                    pick = Members._pick_other(drawing, rotation, received, lead.user_id)
+                    if pick[0]:
+                        moves[lead.id] = self._move(lead, *pick, hours, working)
         return moves
+
+    @api.model
+    def _move(self, lead, user, weights, hours, working):
+        """The write values giving ``lead`` to ``user``, picked among ``weights``."""
+        Reason = self.env["lead.allocation.reason"]
+        if lead.allocation_method == "held":
+            reason = Reason._released(user, weights, lead.create_date)
+            return {
+                "user_id": user.id,
+                "allocation_method": "round_robin",
+                "allocation_reason": reason,
+            }
+        reason = Reason._reallocated(lead.user_id, user, hours[lead.id], working)
+        return {"user_id": user.id, "allocation_method": "reallocated", "allocation_reason": reason}
 
     @api.model
     def _pool_of(self, vals):

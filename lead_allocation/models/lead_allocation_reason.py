@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools.misc import format_datetime
 
 
 class LeadAllocationReason(models.AbstractModel):
@@ -50,13 +51,31 @@ class LeadAllocationReason(models.AbstractModel):
         return self.env._("Kept by its creator: automatic allocation is off")
 
     @api.model
-    def _round_robin(self, user, weights):
-        return self.env._(
+    def _round_robin(self, user, weights, away=None):
+        """By the rotation, among ``weights``; ``away``: the members passed over for not
+        being at work (``{user: Status}``), named with when they are back."""
+        reason = self.env._(
             "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
             user=user.name,
             weight=weights[user.id],
             total=sum(weights.values()),
         )
+        return self._with_away(reason, away)
+
+    @api.model
+    def _with_away(self, reason, away):
+        """``reason``, then each member of ``away`` and their availability: "Sam Senior:
+        away until 14 Dec" (never why: a leave's type stays private)."""
+        Availability = self.env["lead.allocation.availability"]
+        notes = [
+            self.env._(
+                "%(user)s: %(availability)s",
+                user=user.name,
+                availability=Availability._describe(user, status),
+            )
+            for user, status in sorted((away or {}).items(), key=lambda item: item[0].name)
+        ]
+        return "; ".join([reason, *notes])
 
     @api.model
     def _owner(self, match):
@@ -71,7 +90,7 @@ class LeadAllocationReason(models.AbstractModel):
     @api.model
     def _owner_passed_over(self, match, why):
         """Why the customer's salesperson did not get the lead (``why``: see
-        ``lead.allocation.pool._owner_cannot``)."""
+        ``lead.allocation.owner._why_not``)."""
         if why == "ambiguous":
             return self.env._(
                 "no existing customer: several customers with different salespeople "
@@ -82,8 +101,8 @@ class LeadAllocationReason(models.AbstractModel):
             status = self.env._("is paused")
         elif why == "ineligible":
             status = self.env._("cannot receive leads of this company")
-        else:  # their availability, in words
-            status = why
+        else:  # not at work: their availability, in words
+            status = self.env._("is not at work: %(availability)s", availability=why)
         return self.env._(
             "%(user)s, salesperson of %(customer)s, %(status)s",
             user=match.owner.name,
@@ -100,12 +119,19 @@ class LeadAllocationReason(models.AbstractModel):
         return self.env._("the lead's contact")
 
     @api.model
-    def _unassigned(self, method, team=None):
+    def _unassigned(self, method, team=None, away=None):
         """Left unassigned: ``method`` ``capped``, ``unassigned`` (nobody in the rotation
-        of the pool of ``team``) or ``off`` (automatic allocation off)."""
+        of the pool of ``team``), ``held`` (nobody of it at work: ``away``) or ``off``
+        (automatic allocation off)."""
         if method == "off":
             return self.env._("Left unassigned: automatic allocation is off")
         pool = self._pool_name(team)
+        if method == "held":
+            reason = self.env._(
+                "Held until working hours: nobody in the rotation of %(pool)s is at work",
+                pool=pool,
+            )
+            return self._with_away(reason, away)
         if method == "capped":
             return self.env._(
                 "Left unassigned: every salesperson in the rotation of %(pool)s "
@@ -118,7 +144,24 @@ class LeadAllocationReason(models.AbstractModel):
         )
 
     @api.model
-    def _reallocated(self, former, user, hours):
+    def _released(self, user, weights, since):
+        """A lead held until working hours, given out once someone was at work."""
+        return self.env._(
+            "%(reason)s, when working hours began (held since %(since)s)",
+            reason=self._round_robin(user, weights),
+            since=format_datetime(self.env, since, dt_format="short"),
+        )
+
+    @api.model
+    def _reallocated(self, former, user, hours, working=False):
+        """Moved for being untouched for ``hours`` hours (``working``: of work)."""
+        if working:
+            return self.env._(
+                "Re-allocated from %(former)s to %(user)s: untouched for %(hours)s working hours",
+                former=former.name,
+                user=user.name,
+                hours=hours,
+            )
         return self.env._(
             "Re-allocated from %(former)s to %(user)s: untouched for %(hours)s hours",
             former=former.name,

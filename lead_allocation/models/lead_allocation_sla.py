@@ -39,9 +39,9 @@ class LeadAllocationSla(models.AbstractModel):
             if not leads:
                 break
             with self.env.cr.savepoint():
-                self._reallocate(leads, now)
+                self._reallocate(self._due(leads, now), now)
             after_id = leads[-1].id
-            if self._commit_progress(len(leads)) <= 0:
+            if self.env["lead.allocation.job"]._commit_progress(len(leads)) <= 0:
                 break
 
     @api.model
@@ -101,13 +101,37 @@ class LeadAllocationSla(models.AbstractModel):
         return self.env["crm.lead"].sudo().with_context(active_test=False).browse(ids)
 
     @api.model
+    def _due(self, leads, now):
+        """The leads of ``leads`` whose delay has elapsed in working hours of their
+        salesperson, when "Follow working hours and time off" is on (``_untouched``
+        checked the hours of the clock, which are never fewer)."""
+        Availability = self.env["lead.allocation.availability"]
+        if not Availability._enabled():
+            return leads
+        due = leads.browse()
+        for hours, team_leads in leads.grouped(
+            lambda lead: lead.team_id.allocation_sla_hours
+        ).items():
+            starts = [(lead.user_id, lead.allocation_assigned_at) for lead in team_leads]
+            deadlines = Availability._work_deadlines(starts, hours)
+            due |= team_leads.browse(
+                lead.id
+                for lead, deadline in zip(team_leads, deadlines, strict=True)
+                if deadline and deadline <= now
+            )
+        return due
+
+    @api.model
     def _reallocate(self, leads, now):
         """Give each lead to the next salesperson of its pool, with a note in its chatter."""
+        working = self.env["lead.allocation.availability"]._enabled()
         hours = {
-            lead.id: int((now - lead.allocation_assigned_at).total_seconds() // 3600)
+            lead.id: lead.team_id.allocation_sla_hours
+            if working
+            else int((now - lead.allocation_assigned_at).total_seconds() // 3600)
             for lead in leads
         }
-        moves = self.env["lead.allocation.pool"]._reassign(leads, hours)
+        moves = self.env["lead.allocation.pool"]._reassign(leads, hours, working)
         author = self.env.ref("base.partner_root")
         for lead in leads.filtered(lambda lead: lead.id in moves):
             vals = moves[lead.id]
@@ -119,10 +143,3 @@ class LeadAllocationSla(models.AbstractModel):
                 author_id=author.id,
             )
         _logger.info("Re-allocated %s of %s untouched lead(s)", len(moves), len(leads))
-
-    @api.model
-    def _commit_progress(self, processed):
-        """Commit the batch when running as the cron; time left for the cron run."""
-        if not self.env.context.get("cron_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(processed)

@@ -208,6 +208,7 @@ class TestAllocationMethod(LeadAllocationCase):
                 "creator",
                 "unassigned",
                 "capped",
+                "held",
                 "reallocated",
             },
         )
