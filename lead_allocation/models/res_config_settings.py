@@ -14,6 +14,24 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="lead_allocation.auto_allocation_enabled",
         help="Give every new lead without a salesperson to one, by weighted round robin.",
     )
+    lead_allocation_follow_availability = fields.Boolean(
+        "Follow working hours and time off",
+        config_parameter="lead_allocation.follow_availability",
+        help="Give new leads only to salespeople at work now: within their working hours, "
+        "not on time off nor on a public holiday of their working hours.",
+    )
+    lead_allocation_off_hours = fields.Selection(
+        [
+            ("next_shift", "Give it to the first one back at work"),
+            ("hold", "Hold it until someone is at work"),
+        ],
+        "When nobody is at work",
+        default="next_shift",
+        config_parameter="lead_allocation.off_hours",
+        help="A lead that arrives when nobody of its team is at work goes at once to those "
+        "whose working hours start first, or waits unassigned until someone of the team "
+        "is at work.",
+    )
     lead_isolation_enabled = fields.Boolean(
         "Isolate assigned leads from standard users",
         help="Trusted Employees see only the leads and opportunities assigned to them, with "
