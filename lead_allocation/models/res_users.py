@@ -2,9 +2,13 @@ from collections import Counter
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
+from odoo.addons.base.models.res_partner import _tz_get
 
-# Fields a Sales Administrator may edit on any user from the Lead Allocations page.
-ALLOCATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+# Fields whose change restarts the rotation of the user's pools.
+ROTATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+# Fields a Sales Administrator may edit on any user from the Lead Allocations page: the
+# rotation's, and the working hours and time zone (the user's resource, see below).
+ALLOCATION_FIELDS = ROTATION_FIELDS | {"allocation_calendar_id", "allocation_tz"}
 # The record rule that lead isolation turns on and off (see res.config.settings).
 ISOLATION_RULE = "lead_allocation.crm_lead_rule_trusted_employee"
 
@@ -41,6 +45,23 @@ class ResUsers(models.Model):
         help="Technical: last change of the allocation settings; a change restarts the "
         "rotation of the user's pools even when it is undone before the next lead.",
     )
+    allocation_calendar_id = fields.Many2one(
+        "resource.calendar",
+        "Working Hours",
+        compute="_compute_allocation_working_time",
+        inverse="_inverse_allocation_calendar_id",
+        help="The hours this salesperson works (their resource's calendar, the same as the "
+        "employee's Working Hours when the Employees app is installed). Without hours of "
+        "their own, a user works the company's hours; empty hours of their own mean "
+        "flexible hours: at work whenever not on time off.",
+    )
+    allocation_tz = fields.Selection(
+        _tz_get,
+        "Time Zone",
+        compute="_compute_allocation_working_time",
+        inverse="_inverse_allocation_tz",
+        help="The time zone the working hours and the daily cap are read in.",
+    )
     allocation_editable = fields.Boolean(
         compute="_compute_allocation_editable",
         help="Technical: whether the current user may edit the allocation fields.",
@@ -55,6 +76,29 @@ class ResUsers(models.Model):
 
     def _compute_allocation_editable(self):
         self.allocation_editable = self.env.user.has_group("sales_team.group_sale_manager")
+
+    @api.depends("resource_ids.calendar_id", "resource_ids.tz", "tz", "company_id")
+    def _compute_allocation_working_time(self):
+        availability = self.env["lead.allocation.availability"]
+        # sudo: the working hours of a colleague are not private (the resource may be of a
+        # company the reader is not in)
+        for user, user_sudo in zip(self, self.sudo(), strict=True):
+            resource = availability._resource_of(user_sudo)
+            company_hours = user_sudo.company_id.resource_calendar_id
+            user.allocation_calendar_id = resource.calendar_id if resource else company_hours
+            user.allocation_tz = availability._tz_of(user_sudo)
+
+    def _inverse_allocation_calendar_id(self):
+        for user in self:
+            user._allocation_resource().calendar_id = user.allocation_calendar_id
+
+    def _inverse_allocation_tz(self):
+        availability = self.env["lead.allocation.availability"]
+        for user in self.filtered("allocation_tz"):
+            # sudo: a Sales Administrator sets a salesperson's time zone (Lead Allocations
+            # page); no group may write resources without the Employees app
+            availability._resource_of(user.sudo()).tz = user.allocation_tz
+            user.tz = user.allocation_tz
 
     def _compute_allocation_lead_count(self):
         since = fields.Datetime.now() - timedelta(days=30)
@@ -84,13 +128,46 @@ class ResUsers(models.Model):
             and not self.env.su
             and self.env.user.has_group("sales_team.group_sale_manager")
         )
-        if ALLOCATION_FIELDS.intersection(vals) or "active" in vals:
+        if ROTATION_FIELDS.intersection(vals) or "active" in vals:
             vals = dict(vals, allocation_changed_at=fields.Datetime.now())
         if sudo:
             # sudo: Sales Administrators have no write access on users; they may change
             # only the allocation fields, which is what the Lead Allocations page edits
             return super(ResUsers, self.sudo()).write(vals)
         return super().write(vals)
+
+    def action_lead_allocation_time_off(self):
+        """Record time off for this salesperson (a leave of their resource)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Time Off of %(name)s", name=self.name),
+            "res_model": "lead.allocation.time.off",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_user_id": self.id},
+        }
+
+    def _allocation_resource(self):
+        """The user's own resource (``resource.resource``), created when missing: the one the
+        Employees app shares when installed. Without it, no group may create resources, so
+        a user could not be given working hours at all."""
+        self.ensure_one()
+        # sudo: called only when a Sales Administrator sets a salesperson's hours or time off
+        user = self.sudo()
+        resource = self.env["lead.allocation.availability"]._resource_of(user)
+        if not resource:
+            resource = resource.create(
+                {
+                    "name": user.name,
+                    "user_id": user.id,
+                    "company_id": user.company_id.id,
+                    "calendar_id": user.company_id.resource_calendar_id.id,
+                    "tz": user.tz or "UTC",
+                    "resource_type": "user",
+                }
+            )
+        return resource
 
     def _is_lead_isolated(self):
         """Whether this user sees only the leads assigned to them.
