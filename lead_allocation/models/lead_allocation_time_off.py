@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.misc import format_date
 
+from ..allocation.availability import local
+
 
 class LeadAllocationTimeOff(models.TransientModel):
     """Time off of a salesperson, recorded from the Lead Allocations page: a leave
@@ -45,11 +47,12 @@ class LeadAllocationTimeOff(models.TransientModel):
             leaves = resource and resource.env["resource.calendar.leaves"].search(
                 [("resource_id", "=", resource.id), ("date_to", ">=", now)], limit=10
             )
+            tz = resource.tz or "UTC"
             wizard.planned = "\n".join(
                 self.env._(
                     "%(start)s to %(end)s",
-                    start=format_date(self.env, leave.date_from),
-                    end=format_date(self.env, leave.date_to),
+                    start=format_date(self.env, local(leave.date_from, tz).date()),
+                    end=format_date(self.env, local(leave.date_to, tz).date()),
                 )
                 for leave in leaves or []
             )
