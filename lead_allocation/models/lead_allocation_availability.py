@@ -14,6 +14,9 @@ from ..allocation.availability import HORIZON, Status
 FOLLOW_PARAM = "lead_allocation.follow_availability"
 OFF_HOURS_PARAM = "lead_allocation.off_hours"
 OFF_HOURS = ("next_shift", "hold")
+# The days read first: most people are next at work within them; the others (a long leave,
+# no hours) are read again up to the horizon. Python time grows with the days read.
+FIRST_LOOK = timedelta(days=7)
 
 
 class LeadAllocationAvailability(models.AbstractModel):
@@ -50,12 +53,21 @@ class LeadAllocationAvailability(models.AbstractModel):
 
         ``Status(at_work, next_start, away_until, tz)``: see allocation/availability.py.
         """
-        now = now or fields.Datetime.now()
-        start = utc.localize(now)
-        end = start + HORIZON
+        start = utc.localize(now or fields.Datetime.now())
+        result = self._statuses_within(users, start, FIRST_LOOK)
+        # the few without working time in the first days (a long leave): up to the horizon
+        later = users.filtered(lambda user: result[user.id].next_start is None)
+        if later:
+            result.update(self._statuses_within(later, start, HORIZON))
+        return result
+
+    @api.model
+    def _statuses_within(self, users, start, window):
+        """``{user_id: Status}`` at the aware ``start``, reading ``window`` ahead."""
         result = {}
         for calendar, units in self._units(users).items():
-            for user_id, (tz, work, leaves) in self._intervals(calendar, units, start, end).items():
+            intervals = self._intervals(calendar, units, start, start + window)
+            for user_id, (tz, work, leaves) in intervals.items():
                 result[user_id] = self._status_of(start, tz, work, leaves)
         return result
 

@@ -188,6 +188,14 @@ class TestAvailabilityStatus(AvailabilityCase):
         status = self.status(self.brussels, dt(2026, 3, 11, 2, 0))[self.brussels.id]
         self.assertTrue(status.at_work)
 
+    def test_two_weeks_off(self):
+        """Back after more than the first days read: found up to the horizon."""
+        self.leave(self.new_york, dt(2026, 6, 1, 4, 0), dt(2026, 6, 13, 3, 59, 59))
+        status = self.status(self.new_york, dt(2026, 6, 2, 15, 0))[self.new_york.id]
+        self.assertEqual(
+            status, Status(False, dt(2026, 6, 15, 13, 0), date(2026, 6, 15), "America/New_York")
+        )
+
     def test_no_working_period_within_the_horizon(self):
         self.leave(self.new_york, dt(2026, 6, 1, 4, 0), dt(2026, 8, 29, 3, 59, 59))
         now = dt(2026, 6, 10, 15, 0)
