@@ -4,12 +4,18 @@ A sales team, three salespeople weighted 10/5/5 with distinct names, initials an
 colours, a Trusted Employee among them, an integration user with an API key, a dozen leads
 created the normal way so that the rotation shares them out, a few opportunities the
 administrator handles in person (their "My Pipeline" is not empty), and a Google Sheets
-source waiting for its service-account key. Running it again changes nothing.
+source waiting for its service-account key. Then the add-on follows working hours: the three
+salespeople work the company's hours in three time zones (Brussels, Tokyo, New York) and Sam
+Senior is on time off until the end of next week, so the Lead Allocations preview shows who is
+at work, off or away. Running it again changes nothing.
 """
 
 # ruff: noqa: F821  (env is given by odoo shell)
 import base64
 import os
+from datetime import timedelta
+
+from odoo import fields
 
 Users = env["res.users"].with_context(no_reset_password=True)
 
@@ -117,7 +123,28 @@ if not Users.search([("login", "=", "senior")]):
             "team_id": team.id,
         }
     )
-    env["res.config.settings"].create({"lead_isolation_enabled": True}).execute()
+    # Working hours in three time zones, set as on the Lead Allocations page (which creates
+    # each salesperson's resource), and time off for Sam Senior from today to the end of
+    # next week. Turned on after the leads above, so that they show the plain rotation.
+    hours = env.company.resource_calendar_id
+    for person, tz in (
+        (senior, "Europe/Brussels"),
+        (junior1, "Asia/Tokyo"),
+        (junior2, "America/New_York"),
+    ):
+        person.write({"allocation_calendar_id": hours.id, "allocation_tz": tz})
+    today = fields.Date.context_today(senior)
+    env["lead.allocation.time.off"].create(
+        {
+            "user_id": senior.id,
+            "date_from": today,
+            "date_to": today + timedelta(days=11 - today.weekday()),  # Friday next week
+            "name": "Family holiday",
+        }
+    ).action_confirm()
+    env["res.config.settings"].create(
+        {"lead_isolation_enabled": True, "lead_allocation_follow_availability": True}
+    ).execute()
     env.cr.commit()
 # The links of notifications and e-mails are built from web.base.url: the address served
 # now (Odoo also sets it when the administrator logs in).

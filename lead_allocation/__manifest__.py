@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "data/mail_templates.xml",
         "views/res_users_views.xml",
+        "views/lead_allocation_time_off_views.xml",
         "views/crm_lead_views.xml",
         "views/lead_allocation_sheet_views.xml",
         "views/crm_team_views.xml",

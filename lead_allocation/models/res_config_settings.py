@@ -22,6 +22,24 @@ class ResConfigSettings(models.TransientModel):
         "or of the company whose e-mail or website domain is the lead's e-mail domain "
         "(never a public one such as gmail.com). The rotation decides otherwise.",
     )
+    lead_allocation_follow_availability = fields.Boolean(
+        "Follow working hours and time off",
+        config_parameter="lead_allocation.follow_availability",
+        help="Give new leads only to salespeople at work now: within their working hours, "
+        "not on time off nor on a public holiday of their working hours.",
+    )
+    lead_allocation_off_hours = fields.Selection(
+        [
+            ("next_shift", "Give it to the first one back at work"),
+            ("hold", "Hold it until someone is at work"),
+        ],
+        "When nobody is at work",
+        default="next_shift",
+        config_parameter="lead_allocation.off_hours",
+        help="A lead that arrives when nobody of its team is at work goes at once to those "
+        "whose working hours start first, or waits unassigned until someone of the team "
+        "is at work.",
+    )
     lead_isolation_enabled = fields.Boolean(
         "Isolate assigned leads from standard users",
         help="Trusted Employees see only the leads and opportunities assigned to them, with "

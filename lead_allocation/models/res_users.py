@@ -4,9 +4,14 @@ from datetime import timedelta
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
 
+from odoo.addons.base.models.res_partner import _tz_get
+
+# Fields whose change restarts the rotation of the user's pools.
+ROTATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
 # Fields a Sales Administrator may edit, from the Lead Allocations page, on the users who
-# work in one of the companies the administrator is working in (see ``write``).
-ALLOCATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+# work in one of the companies the administrator is working in (see ``write``): the
+# rotation's, and the working hours and time zone (the user's resource, see below).
+ALLOCATION_FIELDS = ROTATION_FIELDS | {"allocation_calendar_id", "allocation_tz"}
 # Who may read the rotation settings of colleagues: the page is under CRM > Configuration,
 # which only Sales Administrators see.
 ALLOCATION_READERS = "sales_team.group_sale_manager"
@@ -53,6 +58,23 @@ class ResUsers(models.Model):
         help="Technical: last change of the allocation settings; a change restarts the "
         "rotation of the user's pools even when it is undone before the next lead.",
     )
+    allocation_calendar_id = fields.Many2one(
+        "resource.calendar",
+        "Working Hours",
+        compute="_compute_allocation_working_time",
+        inverse="_inverse_allocation_calendar_id",
+        help="The hours this salesperson works (their resource's calendar, the same as the "
+        "employee's Working Hours when the Employees app is installed). Without hours of "
+        "their own, a user works the company's hours; empty hours of their own mean "
+        "flexible hours: at work whenever not on time off.",
+    )
+    allocation_tz = fields.Selection(
+        _tz_get,
+        "Time Zone",
+        compute="_compute_allocation_working_time",
+        inverse="_inverse_allocation_tz",
+        help="The time zone the working hours and the daily cap are read in.",
+    )
     allocation_editable = fields.Boolean(
         compute="_compute_allocation_editable",
         help="Technical: whether the current user may edit the allocation fields of this "
@@ -71,6 +93,29 @@ class ResUsers(models.Model):
         outside = self._allocation_outside_companies() if manager else self
         for user in self:
             user.allocation_editable = user not in outside
+
+    @api.depends("resource_ids.calendar_id", "resource_ids.tz", "tz", "company_id")
+    def _compute_allocation_working_time(self):
+        availability = self.env["lead.allocation.availability"]
+        # sudo: the working hours of a colleague are not private (the resource may be of a
+        # company the reader is not in)
+        for user, user_sudo in zip(self, self.sudo(), strict=True):
+            resource = availability._resource_of(user_sudo)
+            company_hours = user_sudo.company_id.resource_calendar_id
+            user.allocation_calendar_id = resource.calendar_id if resource else company_hours
+            user.allocation_tz = availability._tz_of(user_sudo)
+
+    def _inverse_allocation_calendar_id(self):
+        for user in self:
+            user._allocation_resource().calendar_id = user.allocation_calendar_id
+
+    def _inverse_allocation_tz(self):
+        availability = self.env["lead.allocation.availability"]
+        for user in self.filtered("allocation_tz"):
+            # sudo: a Sales Administrator sets a salesperson's time zone (Lead Allocations
+            # page); no group may write resources without the Employees app
+            availability._resource_of(user.sudo()).tz = user.allocation_tz
+            user.tz = user.allocation_tz
 
     def _compute_allocation_lead_count(self):
         since = fields.Datetime.now() - timedelta(days=30)
@@ -100,7 +145,7 @@ class ResUsers(models.Model):
             and not self.env.su
             and self.env.user.has_group("sales_team.group_sale_manager")
         )
-        if ALLOCATION_FIELDS.intersection(vals) or "active" in vals:
+        if ROTATION_FIELDS.intersection(vals) or "active" in vals:
             vals = dict(vals, allocation_changed_at=fields.Datetime.now())
         if sudo:
             outside = self._allocation_outside_companies()
@@ -125,6 +170,39 @@ class ResUsers(models.Model):
         companies = self.env.companies
         # sudo: the companies of the users, to compare them with the writer's
         return self.filtered(lambda user: not (user.sudo().company_ids & companies))
+
+    def action_lead_allocation_time_off(self):
+        """Record time off for this salesperson (a leave of their resource)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Time Off of %(name)s", name=self.name),
+            "res_model": "lead.allocation.time.off",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_user_id": self.id},
+        }
+
+    def _allocation_resource(self):
+        """The user's own resource (``resource.resource``), created when missing: the one the
+        Employees app shares when installed. Without it, no group may create resources, so
+        a user could not be given working hours at all."""
+        self.ensure_one()
+        # sudo: called only when a Sales Administrator sets a salesperson's hours or time off
+        user = self.sudo()
+        resource = self.env["lead.allocation.availability"]._resource_of(user)
+        if not resource:
+            resource = resource.create(
+                {
+                    "name": user.name,
+                    "user_id": user.id,
+                    "company_id": user.company_id.id,
+                    "calendar_id": user.company_id.resource_calendar_id.id,
+                    "tz": user.tz or "UTC",
+                    "resource_type": "user",
+                }
+            )
+        return resource
 
     def _is_lead_isolated(self):
         """Whether this user sees only the leads assigned to them.
