@@ -9,9 +9,8 @@ nothing, then the rotation): with the setting on, every lead pays the match. Als
 of one match (``lead.allocation.owner._match``) on those 100,000 contacts.
 """
 
-import time
-
-from common import environment, report
+from ab import compare
+from common import environment, timed
 
 from odoo import Command
 
@@ -86,61 +85,15 @@ def leads(round_number, side):
     return result
 
 
-def set_routing(enabled):
-    with environment() as env:
-        env["ir.config_parameter"].set_param("lead_allocation.route_to_owner", enabled)
-
-
-def one_per_transaction(vals_list):
-    start = time.perf_counter()
-    for vals in vals_list:
-        with environment() as env:
-            env["crm.lead"].create(vals)
-    return time.perf_counter() - start
-
-
-def one_batch(vals_list):
-    start = time.perf_counter()
-    with environment() as env:
-        env["crm.lead"].create(vals_list)
-    return time.perf_counter() - start
-
-
 def main():
     setup()
-    for label, measure in (
-        ("one lead per transaction", one_per_transaction),
-        ("batches of 100", one_batch),
-    ):
-        on = off = 0.0
-        for r in range(ROUNDS):
-            for enabled in (r % 2 == 0, r % 2 == 1):
-                set_routing(enabled)
-                took = measure(leads(r, "on" if enabled else "off"))
-                on, off = (on + took, off) if enabled else (on, off + took)
-        report(
-            f"existing customers, 100,000 contacts, {label}",
-            "setting on",
-            on,
-            "setting off",
-            off,
-            goal=1.10,
-        )
+    compare("existing customers, 100,000 contacts", "lead_allocation.route_to_owner", leads, ROUNDS)
     with environment() as env:
         vals_list = leads(99, "m")[:1]
         company = env.company.id
         env["lead.allocation.owner"]._match(vals_list, [company])  # warm
-        best = min(
-            _timed(lambda: env["lead.allocation.owner"]._match(vals_list, [company]))
-            for _i in range(20)
-        )
+        best = timed(lambda: env["lead.allocation.owner"]._match(vals_list, [company]), 20)
         print(f"one match on 100,000 contacts: {best * 1000:.2f} ms", flush=True)
-
-
-def _timed(func):
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class LeadWebhookController(http.Controller):
                     "A batch takes no Idempotency-Key header: give each lead its external_id.",
                 )
             items = parse_lead_batch(self._read_json(MAX_BATCH_SIZE))
-            payloads = [item for item in items if isinstance(item, LeadPayload)]
+            payloads = payloads_of(items)
             received = request.env["lead.allocation.intake"]._receive_batch(
                 payloads, method="webhook", origin=request.env.user.display_name
             )
@@ -177,13 +177,21 @@ class LeadWebhookController(http.Controller):
     def _render(self, lead, outcome, payload):
         if outcome == "conflict":
             raise self._conflict()
+        available = self._agents_available([(lead, payload)])
         return request.make_json_response(
-            self._lead_result(lead, payload), status=201 if outcome == "created" else 200
+            self._lead_result(lead, payload, available), status=201 if outcome == "created" else 200
         )
 
     def _render_batch(self, items, received):
         """One result per item, in order (``received`` answers the LeadPayloads of
         ``items``); the status is the items' common one, else 207."""
+        received = list(received)
+        available = self._agents_available(
+            [
+                (lead, item)
+                for item, (lead, _outcome, _error) in zip(payloads_of(items), received, strict=True)
+            ]
+        )
         received = iter(received)
         results = []
         for item in items:
@@ -195,7 +203,7 @@ class LeadWebhookController(http.Controller):
             lead, outcome, error = next(received)
             if outcome in ("created", "replayed"):
                 status = 201 if outcome == "created" else 200
-                result = dict(self._lead_result(lead, item), status=status)
+                result = dict(self._lead_result(lead, item, available), status=status)
             else:
                 error = self._conflict() if outcome == "conflict" else self._refusal(error)
                 result = {"status": error.status, "error": error.to_dict()}
@@ -203,15 +211,26 @@ class LeadWebhookController(http.Controller):
         status = batch_status(result["status"] for result in results)
         return request.make_json_response({"results": results}, status=status)
 
-    def _lead_result(self, lead, payload):
+    def _lead_result(self, lead, payload, available):
         # sudo: reports back only the id and salesperson of the lead this user created
         lead = lead.sudo()
-        return {
+        result = {
             "id": lead.id,
             "user_id": lead.user_id.id or None,
             "allocation_method": lead.allocation_method,
             "ignored_fields": payload.ignored_fields,
         }
+        if payload.user_id:
+            result["agent_available"] = payload.user_id in available
+        return result
+
+    def _agents_available(self, pairs):
+        """The ids of the agents named by the payloads of ``pairs`` (``(lead, payload)``)
+        who are at work now (all of them unless "Follow working hours and time off")."""
+        named = {payload.user_id for lead, payload in pairs if lead and payload.user_id}
+        # sudo: whether the agents the integration named are at work, nothing more
+        agents = request.env["res.users"].sudo().browse(named)
+        return request.env["lead.allocation.availability"]._at_work_ids(agents)
 
     def _conflict(self):
         return IntakeError(
@@ -242,3 +261,8 @@ class LeadWebhookController(http.Controller):
         return request.make_json_response(
             {"error": error.to_dict()}, headers=headers, status=error.status
         )
+
+
+def payloads_of(items):
+    """The LeadPayloads of the items of a batch (the others were refused when read)."""
+    return [item for item in items if isinstance(item, LeadPayload)]

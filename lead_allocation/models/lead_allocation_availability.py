@@ -62,6 +62,13 @@ class LeadAllocationAvailability(models.AbstractModel):
         return result
 
     @api.model
+    def _at_work_ids(self, users):
+        """The ids of ``users`` at work now: all of them when the setting is off."""
+        if not users or not self._enabled():
+            return set(users.ids)
+        return {user_id for user_id, status in self._status(users).items() if status.at_work}
+
+    @api.model
     def _statuses_within(self, users, start, window):
         """``{user_id: Status}`` at the aware ``start``, reading ``window`` ahead."""
         result = {}

@@ -2,9 +2,8 @@ from collections import Counter
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import AccessError
-
 from odoo.addons.base.models.res_partner import _tz_get
+from odoo.exceptions import AccessError
 
 # Fields whose change restarts the rotation of the user's pools.
 ROTATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})

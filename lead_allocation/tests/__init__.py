@@ -2,6 +2,8 @@ from . import (
     test_allocation,
     test_allocation_method,
     test_allocation_pool,
+    test_availability,
+    test_availability_routing,
     test_concurrency,
     test_install,
     test_isolation,

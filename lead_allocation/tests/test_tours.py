@@ -6,6 +6,7 @@ the screen showed was also saved.
 
 import json
 import unittest
+from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -68,6 +69,31 @@ class TestToursAdmin(TourCase):
             (self.senior | self.junior_1 | self.junior_2).mapped("allocation_paused"),
             [True, True, True],
         )
+
+    def test_preview_follows_time_off(self):
+        """Sam is on time off (flexible hours: the others are at work whatever the hour the
+        tour runs): the preview says "away until …" and its next 10 leads, which are what
+        the next leads get, skip him."""
+        self.env["ir.config_parameter"].set_param("lead_allocation.follow_availability", True)
+        for user in (self.senior, self.junior_1, self.junior_2):
+            user.allocation_calendar_id = False  # flexible hours: at work unless on leave
+        now = datetime.now()
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Holiday in Lisbon",
+                "resource_id": self.senior.resource_ids.id,
+                "date_from": now - timedelta(days=1),
+                "date_to": now + timedelta(days=6),
+            }
+        )
+        url = "/odoo/action-lead_allocation.res_users_action_lead_allocation"
+        self.start_tour(url, "lead_allocation_availability", login="admin")
+        leads = self.env["crm.lead"].create(
+            [{"name": f"Next {i}", "team_id": self.team.id} for i in range(10)]
+        )
+        self.assertNotIn(self.senior, leads.user_id)
+        self.assertIn("Sam Senior: away until", leads[0].allocation_reason)
+        self.assertNotIn("Lisbon", leads[0].allocation_reason)
 
     def test_admin_toggles_isolation(self):
         self._set_isolation(False)

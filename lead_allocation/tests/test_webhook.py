@@ -83,6 +83,7 @@ class TestWebhook(WebhookCase):
                 "user_id": self.junior_1.id,
                 "allocation_method": "webhook",
                 "ignored_fields": ["favourite_colour"],
+                "agent_available": True,
             },
         )
         self.assertEqual(lead.user_id, self.junior_1)

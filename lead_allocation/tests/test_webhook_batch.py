@@ -86,6 +86,7 @@ class TestWebhookBatch(WebhookCase):
                 "user_id": self.junior_1.id,
                 "allocation_method": "webhook",
                 "ignored_fields": [],
+                "agent_available": True,
                 "external_id": "n-1",
             },
         )
