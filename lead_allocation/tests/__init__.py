@@ -7,6 +7,7 @@ from . import (
     test_isolation,
     test_isolation_probes,
     test_multi_company,
+    test_scale_queries,
     test_sheet_sync,
     test_sheets,
     test_sla,
