@@ -1,6 +1,7 @@
 """Helpers of the benchmarks (run by bench/run, which sets BENCH_DB and the PG* variables)."""
 
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -56,16 +57,26 @@ def timed(func, repeat=3):
     return best
 
 
-def report(name, label_a, seconds_a, label_b, seconds_b, goal=None):
-    """Print both measures and their ratio ``a / b`` on one line."""
+def report(name, label_a, seconds_a, label_b, seconds_b, goal=None, size="", at_least=False):
+    """Print both measures and their ratio ``a / b`` on one line; keep it for the table."""
     ratio = seconds_a / seconds_b
-    verdict = "" if goal is None else f"  (goal <= {goal})"
+    sign = ">=" if at_least else "<="
+    verdict = "" if goal is None else f"  (goal {sign} {goal})"
     print(
         f"{name}: {label_a} {seconds_a:.3f}s vs {label_b} {seconds_b:.3f}s"
         f" -> ratio {ratio:.3f}{verdict}",
         flush=True,
     )
+    record(name, size, ratio, "" if goal is None else f"{sign} {goal}")
     return ratio
+
+
+def record(scenario, size, ratio, goal):
+    """Keep a row of the summary table that ``bench/run all`` prints (bench/table.py)."""
+    path = os.environ.get("BENCH_RESULTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps([scenario, size, round(ratio, 3), goal]) + "\n")
 
 
 def rotation_balance(team_id, agents, weights):
@@ -199,6 +210,7 @@ __all__ = [
     "measure",
     "odoo",
     "percentile",
+    "record",
     "report",
     "rotation_balance",
     "server",

@@ -11,7 +11,7 @@ virtual environment with Python 3.12 is built in the per-user cache
 the checkout, or Odoo's official 19.0 nightly source. The environment is named after a digest of
 its source and of the requirement files, so a change builds a new one and an unchanged one is
 reused. It is built aside and moved into place only when complete: an interrupted build is
-never used.
+never used. It is built with uv when uv can be had, with pip otherwise (bin/_installer.py).
 
 Progress goes to stderr; the answer (a path, or shell assignments) to stdout.
 """
@@ -29,7 +29,11 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _installer  # beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lead_allocation"
@@ -153,10 +157,8 @@ def environment_key(identity):
     return digest.hexdigest()[:16]
 
 
-def unpack(kind, location, workdir):
-    """The Odoo source folder (the one holding setup.py), unpacked into workdir when needed."""
-    if kind == "dir":
-        return location
+def download(kind, location, workdir):
+    """(kind, location) of the source, an archive downloaded into workdir when it is a URL."""
     if kind == "url":
         archive = workdir / (
             "odoo-source.zip" if location.endswith(".zip") else "odoo-source.tar.gz"
@@ -173,7 +175,32 @@ def unpack(kind, location, workdir):
                     f"could not download {location}: {error}\n"
                     "  set ODOO_SOURCE to an Odoo 19.0 source folder or archive you have"
                 ) from error
-        location = archive
+        return "archive", archive
+    return kind, location
+
+
+def read_requirements(kind, location):
+    """The text of the source's requirements.txt, read before (and while) it is unpacked."""
+    if kind == "dir":
+        return (location / "requirements.txt").read_text()
+    wanted = re.compile(r"^([^/]+/)?requirements\.txt$")
+    if zipfile.is_zipfile(location):
+        with zipfile.ZipFile(location) as archive_file:
+            for name in archive_file.namelist():
+                if wanted.match(name):
+                    return archive_file.read(name).decode()
+    else:
+        with tarfile.open(location) as archive_file:
+            for member in archive_file:  # streamed: it comes near the top of Odoo's archives
+                if member.isfile() and wanted.match(member.name):
+                    return archive_file.extractfile(member).read().decode()
+    raise Failure(f"{location} holds no Odoo source tree (no requirements.txt at its top)")
+
+
+def unpack(kind, location, workdir):
+    """The Odoo source folder (the one holding setup.py), unpacked into workdir when needed."""
+    if kind == "dir":
+        return location
     target = workdir / "src"
     with step(f"Unpacking {location.name}"):
         if zipfile.is_zipfile(location):
@@ -206,39 +233,13 @@ def build_environment(final):
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="lead_allocation-odoo-") as work:
-            source = unpack(kind, location, Path(work))
-            with step(f"Creating a Python {'.'.join(map(str, PYTHON_WANTED))} virtual environment"):
-                run(python, "-m", "venv", partial)
-            pip = [
-                partial / "bin" / "python",
-                "-m",
-                "pip",
-                "--disable-pip-version-check",
-                "--quiet",
-            ]
-            requirements = Path(work) / "odoo-requirements.txt"
-            # python-ldap serves only the auth_ldap add-on and needs LDAP headers to build.
-            requirements.write_text(
-                "".join(
-                    line
-                    for line in (source / "requirements.txt").read_text().splitlines(keepends=True)
-                    if not line.lower().startswith("python-ldap")
-                )
-            )
-            with step("Installing Odoo's pinned requirements (several minutes on a cold cache)"):
-                run(*pip, "install", "--upgrade", "pip", "wheel", "setuptools")
-                run(*pip, "install", "-r", requirements)
-            with step("Installing Odoo 19.0 Community"):
-                run(*pip, "install", "--no-deps", source)
-            with step("Installing the add-on's requirements and the test tools"):
-                run(
-                    *pip,
-                    "install",
-                    "gspread>=6",
-                    "google-auth>=2",
-                    "-r",
-                    ROOT / "requirements-dev.txt",
-                )
+            work = Path(work)
+            kind, location = download(kind, location, work)
+            requirements = read_requirements(kind, location)
+            # unpacked while the requirements install
+            with ThreadPoolExecutor(1) as pool:
+                source = pool.submit(unpack, kind, location, work)
+                fill(partial, python, requirements, source, work)
         relocate(partial, final)
         try:
             partial.rename(final)
@@ -252,10 +253,55 @@ def build_environment(final):
         raise Failure(f"the environment {final} was built but does not import Odoo 19")
 
 
+def fill(partial, python, requirements_text, unpacked, work):
+    """Create the environment in ``partial`` and install Odoo and the requirements into it.
+
+    Odoo is installed in editable mode from its source moved into the environment (odoo-src/):
+    building and unpacking a wheel of its 40,000 files took most of the time of a warm build."""
+    installer = _installer.choose(CACHE, python, say)
+    with step(
+        f"Creating a Python {'.'.join(map(str, PYTHON_WANTED))} virtual environment"
+        f" (installer: {installer.name})"
+    ):
+        run(*installer.venv(python, partial))
+    requirements = work / "odoo-requirements.txt"
+    # python-ldap serves only the auth_ldap add-on and needs LDAP headers to build.
+    requirements.write_text(
+        "".join(
+            line
+            for line in requirements_text.splitlines(keepends=True)
+            if not line.lower().startswith("python-ldap")
+        )
+    )
+    with step("Installing Odoo's pinned requirements (the longest step on a cold cache)"):
+        for command in installer.prepare(partial):
+            run(*command)
+        run(*installer.install(partial, "-r", requirements))
+    source = unpacked.result()
+    with step("Installing Odoo 19.0 Community"):
+        kept = partial / "odoo-src"
+        if source.is_relative_to(work):
+            shutil.move(source, kept)
+        else:  # a source folder of the user's: the environment keeps a copy of its own
+            shutil.copytree(source, kept, symlinks=True)
+        run(*installer.install(partial, "--no-deps", "--editable", kept))
+    with step("Installing the add-on's requirements and the test tools"):
+        run(
+            *installer.install(
+                partial, "gspread>=6", "google-auth>=2", "-r", ROOT / "requirements-dev.txt"
+            )
+        )
+
+
 def relocate(partial, final):
-    """Point the environment's scripts (their #! lines) at the folder it is moved to."""
+    """Point the environment's scripts (their #! lines) and the path of its editable Odoo at the
+    folder it is moved to."""
     old, new = str(partial).encode(), str(final).encode()
-    for script in (partial / "bin").iterdir():
+    site = list(partial.glob("lib/python*/site-packages"))
+    editable = [p for folder in site for p in folder.glob("*.pth")]
+    editable += [p for folder in site for p in folder.glob("__editable__*")]
+    editable += [p for folder in site for p in folder.glob("odoo-*.dist-info/direct_url.json")]
+    for script in [*(partial / "bin").iterdir(), *editable]:
         if script.is_file() and not script.is_symlink():
             content = script.read_bytes()
             if old in content:

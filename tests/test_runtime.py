@@ -21,7 +21,7 @@ spec.loader.exec_module(runtime)
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("ODOO_SOURCE", "ODOO_PYTHON", "PYTHON312"):
+    for name in ("ODOO_SOURCE", "ODOO_PYTHON", "PYTHON312", "UV", "LEAD_ALLOCATION_INSTALLER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(runtime, "CACHE", tmp_path / "cache")
     return tmp_path
@@ -86,15 +86,95 @@ def test_not_an_odoo_source_is_refused(clean_env, monkeypatch):
         runtime.build_environment(runtime.CACHE / "env-test")
 
 
+def fake_uv(folder, log):
+    """An executable `uv` that logs its arguments and creates virtual environments for real."""
+    folder.mkdir(parents=True, exist_ok=True)
+    uv = folder / "uv"
+    uv.write_text(
+        f"#!{sys.executable}\n"
+        "import subprocess, sys\n"
+        f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "if sys.argv[1] == 'venv':\n"
+        "    python = sys.argv[sys.argv.index('--python') + 1]\n"
+        "    subprocess.run([python, '-m', 'venv', '--without-pip', sys.argv[-1]], check=True)\n"
+    )
+    uv.chmod(0o755)
+    return uv
+
+
+def odoo_tree(folder):
+    (folder / "odoo").mkdir(parents=True)
+    (folder / "odoo" / "release.py").write_text("version_info = (19, 0)\n")
+    (folder / "requirements.txt").write_text("python-ldap==3.4\nlxml\n")
+    return folder
+
+
+def test_uv_builds_when_it_is_on_the_path(clean_env, monkeypatch):
+    """uv creates the environment and installs Odoo's requirements (without python-ldap),
+    Odoo itself (editable, from its copy in the environment) and the test tools."""
+    log = clean_env / "uv.log"
+    monkeypatch.setenv("PATH", f"{fake_uv(clean_env / 'tools', log).parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("ODOO_SOURCE", str(odoo_tree(clean_env / "odoo-src")))
+    final = runtime.CACHE / "env-test"
+    with pytest.raises(runtime.Failure, match="does not import Odoo 19"):
+        runtime.build_environment(final)  # the fake uv installs nothing
+    venv, *installs = log.read_text().splitlines()
+    assert venv.startswith("venv ") and "--seed" in venv
+    assert [line.split()[:2] for line in installs] == [["pip", "install"]] * 3
+    assert all(f"--python {final}.partial-" in line for line in installs)
+    odoo_requirements = Path(installs[0].split(" -r ")[1]).name
+    assert odoo_requirements == "odoo-requirements.txt"
+    assert f"--no-deps --editable {final}.partial-" in installs[1]
+    assert installs[1].endswith("/odoo-src")
+    assert "requirements-dev.txt" in installs[2]
+    assert (final / "odoo-src" / "odoo" / "release.py").is_file(), "Odoo's copy is kept"
+    assert (final / "pyvenv.cfg").read_text().count(str(final)) >= 1
+
+
+def test_pip_when_uv_cannot_be_installed(clean_env, monkeypatch):
+    """No uv on the PATH and its installation fails: pip builds, and the build says why."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    calls, messages = [], []
+
+    def failing(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: no matching distribution")
+
+    monkeypatch.setattr(runtime._installer.subprocess, "run", failing)
+    installer = runtime._installer.choose(runtime.CACHE, sys.executable, messages.append)
+    assert installer.name == "pip"
+    assert ["--target" in c for c in calls] == [True, False], "pip --target, then a venv"
+    assert calls[1][1:3] == ["-m", "venv"]
+    assert "no matching distribution" in messages[-1] and "pip builds" in messages[-1]
+    assert not list(runtime.CACHE.glob("uv*")), "nothing half-installed is left"
+    python = Path("/env/bin/python")
+    assert installer.install("/env", "-r", "r.txt")[:3] == [python, "-m", "pip"]
+    assert installer.prepare("/env") == [
+        installer.install("/env", "--upgrade", "pip", "wheel", "setuptools")
+    ]
+
+
+def test_uv_is_installed_once_into_the_cache(clean_env, monkeypatch):
+    """A uv installed by an earlier build is reused; LEAD_ALLOCATION_INSTALLER=pip forces pip."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    kept = fake_uv(runtime.CACHE / "uv" / "bin", clean_env / "unused.log")
+    monkeypatch.setattr(runtime._installer.subprocess, "run", None)  # nothing is run
+    installer = runtime._installer.choose(runtime.CACHE, sys.executable, print)
+    assert (installer.name, installer.uv) == ("uv", str(kept))
+    monkeypatch.setenv("LEAD_ALLOCATION_INSTALLER", "pip")
+    assert runtime._installer.choose(runtime.CACHE, sys.executable, print).name == "pip"
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
 @pytest.mark.parametrize("fault", [runtime.Failure("pip failed"), KeyboardInterrupt()])
-def test_interrupted_build_leaves_nothing_to_use(clean_env, monkeypatch, fault):
-    """The virtual environment is really created, then pip fails (or Ctrl-C): the
-    half-built environment is removed and the final one never appears."""
-    tree = clean_env / "odoo-src"
-    (tree / "odoo").mkdir(parents=True)
-    (tree / "odoo" / "release.py").write_text("version_info = (19, 0)\n")
-    (tree / "requirements.txt").write_text("")
-    monkeypatch.setenv("ODOO_SOURCE", str(tree))
+def test_interrupted_build_leaves_nothing_to_use(clean_env, monkeypatch, fault, installer):
+    """The virtual environment is really created, then pip (or `uv pip`) fails (or Ctrl-C):
+    the half-built environment is removed and the final one never appears."""
+    monkeypatch.setenv("ODOO_SOURCE", str(odoo_tree(clean_env / "odoo-src")))
+    if installer == "uv":
+        monkeypatch.setenv("UV", str(fake_uv(clean_env / "tools", clean_env / "uv.log")))
+    else:
+        monkeypatch.setenv("LEAD_ALLOCATION_INSTALLER", "pip")
     real_run, partials = runtime.run, []
 
     def run(*command, **kwargs):

@@ -12,6 +12,7 @@ from . import (
     test_owner,
     test_pool_tickets,
     test_rule_based_assignment,
+    test_scale_queries,
     test_sheet_sync,
     test_sheets,
     test_sla,

@@ -1,0 +1,109 @@
+from odoo import Command
+from odoo.tests import new_test_user, tagged
+
+from .common import LeadAllocationCase
+
+PAGE_SPEC = {
+    "allocation_editable": {},
+    "name": {},
+    "crm_team_ids": {"fields": {"display_name": {}}},
+    "allocation_weight": {},
+    "allocation_paused": {},
+    "allocation_daily_cap": {},
+    "allocation_lead_count": {},
+}
+
+
+@tagged("post_install", "-at_install")
+class TestScaleQueries(LeadAllocationCase):
+    """The SQL cost of the counts, the preview and the Lead Allocations page does not grow with
+    the number of salespeople (bench/run scale_allocation measures them at 300 salespeople,
+    40 teams and 1,000,000 leads)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param("lead_allocation.auto_allocation_enabled", True)
+        cls.crowd = cls.env["res.users"].concat(
+            *[cls._salesperson(f"la_crowd_{i}", f"Crowd {i}", 1 + i % 3) for i in range(27)]
+        )
+        cls.everyone = cls.salespeople | cls.crowd
+        cls.everyone.allocation_daily_cap = 50
+        cls.crowd_team = cls.env["crm.team"].create(
+            {"name": "Crowd Team", "member_ids": [Command.set(cls.crowd.ids)]}
+        )
+        leads = [{"name": f"Lead {i}", "team_id": cls.crowd_team.id} for i in range(60)]
+        leads += [{"name": f"Lead {i}", "team_id": cls.team.id} for i in range(6)]
+        cls.env["crm.lead"].create(leads)
+        cls.manager_env = cls.env(
+            user=new_test_user(cls.env, "la_scale_manager", groups="sales_team.group_sale_manager")
+        )
+
+    def _queries(self, func):
+        """Queries of ``func()``, run once before so that only its own cost is counted."""
+        func()
+        self.env.invalidate_all()
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        func()
+        return self.env.cr.sql_log_count - before
+
+    def test_30_day_counts_one_query(self):
+        """res.users.allocation_lead_count: one grouped query, for 3 users as for 30."""
+        for users in (self.salespeople, self.everyone):
+            with self.subTest(users=len(users)):
+                users.mapped("allocation_lead_count")
+                self.env.invalidate_all()
+                with self.assertQueryCount(1):
+                    counts = users.mapped("allocation_lead_count")
+                self.assertEqual(sum(counts), 6 if users == self.salespeople else 66)
+
+    def test_daily_cap_count_one_query(self):
+        """The daily-cap count of a pool: one query, for 3 members as for 30."""
+        Pool = self.env["lead.allocation.pool"]
+        for users in (self.salespeople, self.everyone):
+            with self.subTest(users=len(users)):
+                members = Pool._members(self.company.id, 0).filtered(lambda u, us=users: u in us)
+                self.assertEqual(len(members), len(users))
+                with self.assertQueryCount(1):
+                    received = Pool._received(members, self.env.cr)
+                self.assertEqual(sum(received.values()), 6 if users == self.salespeople else 66)
+
+    def test_preview_does_not_grow_with_salespeople(self):
+        """get_preview_data: the same queries for a pool of 3 salespeople as for one of 27;
+        a few more for each pool (see test_preview_queries_per_pool)."""
+        Pool = self.manager_env["lead.allocation.pool"]
+        small = self._queries(lambda: Pool._pool_preview(self.company.id, self.team.id, "t", 10))
+        large = self._queries(
+            lambda: Pool._pool_preview(self.company.id, self.crowd_team.id, "t", 10)
+        )
+        self.assertEqual(small, large)
+        self.assertEqual(large, 5)
+
+    def test_preview_queries_per_pool(self):
+        """Each pool of the preview costs its own members, rotation and daily-cap queries:
+        the preview of 40 teams costs 40 times those (pinned here, stated in bench/README.md)."""
+        Pool = self.manager_env["lead.allocation.pool"]
+        before = self._queries(Pool.get_preview_data)
+        self.env["crm.team"].create(
+            {"name": "One more", "member_ids": [Command.set(self.crowd[:3].ids)]}
+        )
+        after = self._queries(Pool.get_preview_data)
+        per_pool = self._queries(
+            lambda: Pool._pool_preview(self.company.id, self.crowd_team.id, "t", 10)
+        )
+        self.assertEqual(after - before, per_pool)
+
+    def test_lead_allocations_page_does_not_grow_with_salespeople(self):
+        """The list of the Lead Allocations page, as the web client reads it: the same
+        queries for 10 salespeople as for 30."""
+        action = self.env.ref("lead_allocation.res_users_action_lead_allocation")
+        Users = self.manager_env["res.users"].with_context(active_test=True)
+        domain = eval(action.domain)
+        costs = []
+        for users in (self.salespeople | self.crowd[:7], self.everyone):
+            page = [*domain, ("id", "in", users.ids)]
+            costs.append(
+                self._queries(lambda page=page: Users.web_search_read(page, PAGE_SPEC, limit=80))
+            )
+        self.assertEqual(costs[0], costs[1])
