@@ -60,23 +60,21 @@ class TestScaleQueries(LeadAllocationCase):
 
     def test_daily_cap_count_one_query(self):
         """The daily-cap count of a pool: one query, for 3 members as for 30."""
-        Pool = self.env["lead.allocation.pool"]
+        Members = self.env["lead.allocation.members"]
         for users in (self.salespeople, self.everyone):
             with self.subTest(users=len(users)):
-                members = Pool._members(self.company.id, 0).filtered(lambda u, us=users: u in us)
+                members = Members._of(self.company.id, 0).filtered(lambda u, us=users: u in us)
                 self.assertEqual(len(members), len(users))
                 with self.assertQueryCount(1):
-                    received = Pool._received(members, self.env.cr)
+                    received = Members._received(members, self.env.cr)
                 self.assertEqual(sum(received.values()), 6 if users == self.salespeople else 66)
 
     def test_preview_does_not_grow_with_salespeople(self):
         """get_preview_data: the same queries for a pool of 3 salespeople as for one of 27;
         a few more for each pool (see test_preview_queries_per_pool)."""
-        Pool = self.manager_env["lead.allocation.pool"]
-        small = self._queries(lambda: Pool._pool_preview(self.company.id, self.team.id, "t", 10))
-        large = self._queries(
-            lambda: Pool._pool_preview(self.company.id, self.crowd_team.id, "t", 10)
-        )
+        Preview = self.manager_env["lead.allocation.preview"]
+        small = self._queries(lambda: Preview._pool(self.company.id, self.team.id, "t", 10))
+        large = self._queries(lambda: Preview._pool(self.company.id, self.crowd_team.id, "t", 10))
         self.assertEqual(small, large)
         self.assertEqual(large, 5)
 
@@ -89,8 +87,9 @@ class TestScaleQueries(LeadAllocationCase):
             {"name": "One more", "member_ids": [Command.set(self.crowd[:3].ids)]}
         )
         after = self._queries(Pool.get_preview_data)
+        Preview = self.manager_env["lead.allocation.preview"]
         per_pool = self._queries(
-            lambda: Pool._pool_preview(self.company.id, self.crowd_team.id, "t", 10)
+            lambda: Preview._pool(self.company.id, self.crowd_team.id, "t", 10)
         )
         self.assertEqual(after - before, per_pool)
 
