@@ -106,6 +106,42 @@ def test_changes_take_effect_without_catch_up(initial, events, tail):
             paused.pop(key, None)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    weights=weights_st,
+    shifts=st.lists(
+        st.tuples(st.integers(0, 2**12 - 1), st.integers(0, 200)), min_size=1, max_size=10
+    ),
+)
+def test_members_leaving_and_joining_with_their_working_hours(weights, shifts):
+    """Members leave the draw and come back as their working hours and time off say, with
+    no change of the settings (same generation). Over each stretch of the same members at
+    work, the leads are shared within one lead of their weights; so, over the leads each
+    member could receive, they are off their share by less than one lead per stretch they
+    were at work, and nobody gets a burst on coming back."""
+    rotation, keys = Rotation(), sorted(weights)
+    stretches = []  # [members at work, their leads]: a stretch lasts while they stay the same
+    for mask, leads in shifts:
+        at_work = {key: weights[key] for i, key in enumerate(keys) if mask >> i & 1}
+        if not at_work or not leads:
+            continue  # nobody at work (the leads are held) or no lead: nothing is drawn
+        segment = [rotation.next(at_work) for _i in range(leads)]
+        if stretches and stretches[-1][0] == at_work:
+            stretches[-1][1].extend(segment)
+        else:
+            stretches.append([at_work, segment])
+    expected, received, present = Counter(), Counter(), Counter()
+    for at_work, segment in stretches:
+        assert_within_one(at_work, segment)
+        received.update(segment)
+        total = sum(at_work.values())
+        for key, weight in at_work.items():
+            expected[key] += Fraction(len(segment) * weight, total)
+            present[key] += 1
+    for key in keys:
+        assert abs(received[key] - expected[key]) < max(present[key], 1)
+
+
 def test_paused_member_gets_no_burst_on_return():
     rotation = Rotation()
     weights = {1: 1, 2: 1, 3: 1}

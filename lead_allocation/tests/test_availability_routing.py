@@ -47,10 +47,21 @@ class TestRotationAtWork(RoutingCase):
         self.assertEqual(set(leads.user_id), set(self.salespeople))
         self.assertNotIn(";", leads[0].allocation_reason)
 
+    def test_preview_is_what_the_next_leads_get(self):
+        self.leave(self.junior_1, dt(2026, 3, 1, 23, 0), dt(2026, 3, 6, 22, 59, 59))
+        with freeze_time(MONDAY_EVERYONE):
+            data = self.env["lead.allocation.preview"]._pool(self.company.id, self.team.id, "t", 6)
+        self.assertEqual(
+            {member["name"]: member["availability"] for member in data["members"]},
+            {"Sam Senior": "at work", "Jo Junior": "away until 9 Mar", "Jay Junior": "at work"},
+        )
+        leads = self._leads(MONDAY_EVERYONE, 6)
+        self.assertEqual([pick["id"] for pick in data["next"]], [lead.user_id.id for lead in leads])
+
     def test_time_off_is_named_but_never_its_type(self):
         self.leave(self.senior, dt(2026, 3, 1, 23, 0), dt(2026, 3, 6, 22, 59, 59))
         leads = self._leads(MONDAY_EVERYONE, 4)
-        self.assertEqual(set(leads.user_id), self.junior_1 | self.junior_2)
+        self.assertEqual(leads.user_id, self.junior_1 | self.junior_2)
         self.assertIn("; Sam Senior: away until 9 Mar", leads[0].allocation_reason)
         self.assertNotIn("Sick", leads[0].allocation_reason)
 

@@ -227,6 +227,16 @@ class TestOwnerRouting(LeadAllocationCase):
                 first = received[0].lead
                 self.assertEqual((first.user_id, first.allocation_method), (self.senior, "owner"))
                 self.assertEqual(received[1].lead.allocation_method, "round_robin")
+        # an import (base_import loads through the same create)
+        result = (
+            self.env["crm.lead"]
+            .with_user(self.manager)
+            .load(["name", "email_from"], [["Imported", "someone@globex.example"]])
+        )
+        imported = self.env["crm.lead"].browse(result["ids"])
+        self.assertEqual(
+            (imported.user_id, imported.allocation_method), (self.account_manager, "owner")
+        )
         lead = self.env["crm.lead"].message_new(
             {
                 "subject": "Question",
