@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 
@@ -15,16 +15,51 @@ class LeadAllocationMembers(models.AbstractModel):
     @api.model
     def _of(self, company_id, team_id):
         """Users who may receive round-robin leads of this pool, weights fetched."""
+        domain = self._domain([company_id])
+        if team_id:
+            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
+        return self._search(domain)
+
+    @api.model
+    def _of_pools(self, pools):
+        """``{(company id, team id): members}`` of ``pools``: ``_of`` of each, in a fixed
+        number of queries whatever the number of pools (the preview)."""
+        users = self._search(self._domain({company_id for company_id, _team_id in pools}))
+        users.fetch(["company_ids"])
+        team_ids = [team_id for _company_id, team_id in pools if team_id]
+        teams = defaultdict(set)
+        # sudo: the memberships of the pools' teams, read by the system
+        for membership in (
+            self.env["crm.team.member"]
+            .sudo()
+            .search_fetch(
+                [("user_id", "in", users.ids), ("crm_team_id", "in", team_ids)],
+                ["user_id", "crm_team_id"],
+            )
+        ):
+            teams[membership.crm_team_id.id].add(membership.user_id.id)
+        return {
+            (company_id, team_id): users.filtered(
+                lambda user, c=company_id, t=team_id: c in user.company_ids.ids
+                and (not t or user.id in teams[t])
+            )
+            for company_id, team_id in pools
+        }
+
+    @api.model
+    def _domain(self, company_ids):
         domain = [
             ("allocation_weight", ">", 0),
             ("allocation_paused", "=", False),
             ("share", "=", False),
             ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
         ]
-        if team_id:
-            domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
-        if company_id:
-            domain.append(("company_ids", "in", company_id))
+        if any(company_ids):
+            domain.append(("company_ids", "in", [company for company in company_ids if company]))
+        return domain
+
+    @api.model
+    def _search(self, domain):
         # sudo: the pool is chosen by the system, whoever creates the lead
         return (
             self.env["res.users"]
@@ -36,19 +71,20 @@ class LeadAllocationMembers(models.AbstractModel):
         )
 
     @api.model
-    def _on_shift(self, members, next_shift=True):
+    def _on_shift(self, members, next_shift=True, statuses=None):
         """``(drawing, away)``: the members the rotation draws among now, and those not at
         work with their availability (``{user: Status}``). Setting "Follow working hours and
         time off" off: all of them, nobody away. When nobody is at work: with
         ``next_shift`` and the setting "When nobody is at work" on next shift, those whose
-        next working period starts first; else nobody (the lead is held)."""
+        next working period starts first; else nobody (the lead is held). ``statuses``:
+        those of the members, when already read (``{user id: Status}``)."""
         Availability = self.env["lead.allocation.availability"]
         if not members or not Availability._enabled():
             return members, {}
-        statuses = Availability._status(members)
+        statuses = statuses or Availability._status(members)
         drawing = members.filtered(lambda user: statuses[user.id].at_work)
         if not drawing and next_shift and Availability._off_hours() == "next_shift":
-            first = first_to_start(statuses)
+            first = first_to_start({user.id: statuses[user.id] for user in members})
             drawing = members.filtered(lambda user: user.id in first)
         return drawing, {
             user: statuses[user.id] for user in members if not statuses[user.id].at_work
@@ -80,9 +116,17 @@ class LeadAllocationMembers(models.AbstractModel):
                 (list(midnights), list(midnights.values())),
             )
             received.update(dict(cr.fetchall()))
-            if rotation is not None:
-                running = rotation.in_flight()
-                received.update({user.id: running[user.id] for user in capped})
+        return self._with_running(received, capped, rotation)
+
+    @api.model
+    def _with_running(self, received, members, rotation):
+        """``received`` plus the leads drawn for the capped ``members`` by the requests
+        still running (in ``rotation``, if given)."""
+        if rotation is not None:
+            running = rotation.in_flight()
+            received.update(
+                {user.id: running[user.id] for user in members.filtered("allocation_daily_cap")}
+            )
         return received
 
     @api.model

@@ -16,26 +16,56 @@ class LeadAllocationPreview(models.AbstractModel):
     @api.model
     def _pools(self, count):
         """The preview of each pool of the companies the user works in (``env.companies``):
-        each sales team, then the leads without a team."""
+        each sales team, then the leads without a team; in a fixed number of queries,
+        whatever the number of pools and salespeople."""
         company = self.env.company
         teams = self.env["crm.team"].search(
             [("company_id", "in", [False, *self.env.companies.ids])]
         )
         pools = [(team.company_id.id or company.id, team.id, team.name) for team in teams]
         pools.append((company.id, 0, self.env._("Leads without a team")))
-        return [self._pool(company_id, team_id, name, count) for company_id, team_id, name in pools]
+        return self._previews(pools, count)
 
     @api.model
     def _pool(self, company_id, team_id, name, count):
-        """The preview of one pool: its members (with their availability, when the setting
-        "Follow working hours and time off" is on), the next ``count`` leads, drawn as the
-        next leads will be, and a warning when nobody can receive them."""
+        """The preview of one pool (see ``_preview``)."""
+        return self._previews([(company_id, team_id, name)], count)[0]
+
+    @api.model
+    def _previews(self, pools, count):
+        """The previews of ``pools`` (``[(company id, team id, name)]``): their members,
+        rotations, daily-cap counts and availability read once for all of them."""
         Members = self.env["lead.allocation.members"]
-        members = Members._of(company_id, team_id)
-        drawing, away = Members._on_shift(members)
-        rotation = self.env["lead.allocation.state"]._read(pool_key(company_id, team_id))
-        Members._flush(drawing)
-        received_today = Members._received(members, self.env.cr, rotation)
+        Availability = self.env["lead.allocation.availability"]
+        members_of = Members._of_pools([(company_id, team_id) for company_id, team_id, _n in pools])
+        everyone = self.env["res.users"].union(*members_of.values())
+        everyone.mapped("name")  # the names of all, at once (a related field of the partner)
+        statuses = Availability._status(everyone) if everyone and Availability._enabled() else None
+        keys = [pool_key(company_id, team_id) for company_id, team_id, _name in pools]
+        rotations = self.env["lead.allocation.state"]._read(keys)
+        Members._flush(everyone)
+        received = Members._received(everyone, self.env.cr)
+        return [
+            self._preview(
+                (team_id, name, count),
+                members_of[(company_id, team_id)],
+                rotations[key],
+                Counter(received),
+                statuses,
+            )
+            for (company_id, team_id, name), key in zip(pools, keys, strict=True)
+        ]
+
+    @api.model
+    def _preview(self, pool, members, rotation, received_today, statuses):
+        """One pool's members (with their availability, when the setting "Follow working
+        hours and time off" is on), the next ``count`` leads, drawn as the next leads
+        will be, and a warning when nobody can receive them. ``pool``: ``(team id, name,
+        count)``."""
+        team_id, name, count = pool
+        Members = self.env["lead.allocation.members"]
+        drawing, away = Members._on_shift(members, statuses=statuses)
+        Members._with_running(received_today, members, rotation)
         picks = Members._pick(drawing, rotation, count, Counter(received_today))
         total_weight = sum(members.mapped("allocation_weight"))
         return {

@@ -76,8 +76,8 @@ class LeadAllocationState(models.Model):
             lock = "SET LOCAL synchronous_commit TO OFF; " + lock
         with transaction as cr:
             cr.execute(lock, (LOCK_NAMESPACE, _lock_key(pool_key)))
-            rotation = _rotation(self._newest(cr, pool_key))
-            self._settle(cr, rotation)
+            rotation = _rotation(self._newest(cr, [pool_key])[pool_key])
+            self._settle(cr, [rotation])
             yield rotation, cr
             if ticket:
                 rotation.reserve(ticket)
@@ -100,11 +100,11 @@ class LeadAllocationState(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _settle(self, cr, rotation):
-        """Settle the pending tickets of the requests that ended."""
-        if not rotation.pending:
+    def _settle(self, cr, rotations):
+        """Settle the pending tickets of the requests that ended, in ``rotations``."""
+        tickets = [entry[0] for rotation in rotations for entry in rotation.pending]
+        if not tickets:
             return
-        tickets = [entry[0] for entry in rotation.pending]
         cr.execute(
             """
             SELECT objid::bigint FROM pg_locks
@@ -121,49 +121,51 @@ class LeadAllocationState(models.Model):
         # a later statement: a request's commit is seen before its lock is released
         cr.execute("SELECT id FROM lead_allocation_claim WHERE id = ANY(%s)", (ended,))
         used = {row[0] for row in cr.fetchall()}
-        for ticket in ended:
-            rotation.settle(ticket, ticket in used)
+        for rotation in rotations:
+            for ticket in [entry[0] for entry in rotation.pending if entry[0] in ended]:
+                rotation.settle(ticket, ticket in used)
 
     @api.model
-    def _read(self, pool_key):
-        """The pool's rotation as the last allocation left it; neither locks nor stores."""
+    def _read(self, pool_keys):
+        """``{pool key: rotation}``: the rotations of the pools as the last allocation
+        left them, read in a fixed number of queries; neither locks nor stores."""
         cr = self.env.cr
-        # The newest row this transaction sees, and whether a row exists that it cannot
+        # The newest rows this transaction sees, and whether a row exists that it cannot
         # see: the id sequence is not transactional, so an id above the highest visible
         # one means a row committed after this transaction's snapshot (or rolled back, or
         # a ticket taken).
         cr.execute(
-            f"""
-            SELECT {_COLUMNS},
-                   seq.last_value > COALESCE((SELECT max(id) FROM lead_allocation_state), 0)
-              FROM lead_allocation_state_id_seq seq
-              LEFT JOIN LATERAL (
-                   SELECT {_COLUMNS} FROM lead_allocation_state
-                    WHERE pool_key = %s ORDER BY id DESC LIMIT 1) s ON TRUE
-            """,
-            (pool_key,),
+            "SELECT last_value > COALESCE((SELECT max(id) FROM lead_allocation_state), 0)"
+            " FROM lead_allocation_state_id_seq"
         )
-        *row, hidden = cr.fetchone()
-        rotation = _rotation(row)
-        if (hidden or rotation.pending) and _runs_alone(cr):
-            # the newest committed row, seen past this transaction's snapshot, with the
+        hidden = cr.fetchone()[0]
+        rows = self._newest(cr, pool_keys)
+        rotations = {key: _rotation(row) for key, row in rows.items()}
+        pending = any(rotation.pending for rotation in rotations.values())
+        if (hidden or pending) and _runs_alone(cr):
+            # the newest committed rows, seen past this transaction's snapshot, with the
             # tickets of the requests that ended settled, as the next draw will
             with _own_transaction(cr) as read_cr:
-                committed = self._newest(read_cr, pool_key)
-                if committed and (row[0] is None or committed[0] > row[0]):
-                    rotation = _rotation(committed)
-                self._settle(read_cr, rotation)
-        return rotation
+                for key, committed in self._newest(read_cr, pool_keys).items():
+                    if committed and (not rows[key] or committed[0] > rows[key][0]):
+                        rotations[key] = _rotation(committed)
+                self._settle(read_cr, list(rotations.values()))
+        return rotations
 
     @api.model
-    def _newest(self, cr, pool_key):
-        """The newest row of the pool that ``cr`` sees (``_COLUMNS``), or None."""
+    def _newest(self, cr, pool_keys):
+        """``{pool key: its newest row that cr sees (_COLUMNS), or None}``."""
         cr.execute(
-            f"SELECT {_COLUMNS} FROM lead_allocation_state"
-            " WHERE pool_key = %s ORDER BY id DESC LIMIT 1",
-            (pool_key,),
+            f"""
+            SELECT key, {_COLUMNS}
+              FROM unnest(%s::varchar[]) AS pool(key)
+              LEFT JOIN LATERAL (
+                   SELECT {_COLUMNS} FROM lead_allocation_state
+                    WHERE pool_key = pool.key ORDER BY id DESC LIMIT 1) s ON TRUE
+            """,
+            (list(pool_keys),),
         )
-        return cr.fetchone()
+        return {key: row if row[0] is not None else None for key, *row in cr.fetchall()}
 
     @api.model
     def _insert(self, cr, pool_key, rotation):

@@ -81,7 +81,8 @@ class TestAllocationConcurrency(TransactionCase):
                     (ids["team"],),
                 )
                 counts = dict(env.cr.fetchall())
-                rotation = env["lead.allocation.state"]._read(f"{env.company.id}-{ids['team']}")
+                key = f"{env.company.id}-{ids['team']}"
+                rotation = env["lead.allocation.state"]._read([key])[key]
             # every draw is a saved lead, once each: no state of a parallel draw was lost
             self.assertEqual(rotation.counts, counts)
             self.assertEqual(rotation.returned, [])
