@@ -3,8 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..sheets import SheetClient, SheetError, parse_service_account
-from ..sheets.rows import normalize_header, suggest_mapping
+from ..sheets import SheetError, parse_service_account
 
 SYNC_STATES = [
     ("ok", "Done"),
@@ -20,13 +19,9 @@ class LeadAllocationSheet(models.Model):
     _order = "name, id"
     _check_company_auto = True
 
-    # Rows read (and leads created) per batch; each batch is committed by the cron.
-    _sync_chunk_size = 500
     # A source failing n times in a row is next tried after interval * 2^n, at most this
     # long (or its own interval when longer).
     _sync_backoff_cap_minutes = 24 * 60
-    # "Test connection" is interactive: one attempt, and a short wait for Google.
-    _test_timeout = 10.0
 
     name = fields.Char(
         required=True, help="Also the UTM source of the leads imported from this sheet."
@@ -159,11 +154,11 @@ class LeadAllocationSheet(models.Model):
         """
         self.ensure_one()
         try:
-            sheet = self._open_worksheet(interactive=True)
+            sheet = self.env["lead.allocation.sheet.sync"]._open_worksheet(self, interactive=True)
             headers = sheet.headers(self.header_row)
         except SheetError as error:
             return self._notify(self.env._("Connection failed"), error.message, "danger")
-        added = self._add_suggested_columns(headers)
+        added = self.env["lead.allocation.sheet.column"]._add_suggested(self, headers)
         if self.failure_count:
             self.failure_count = 0
         message = self.env._(
@@ -230,29 +225,9 @@ class LeadAllocationSheet(models.Model):
             "context": {"active_test": False},
         }
 
-    @api.model
-    def _cron_sync(self):
-        """Sync the sources that are due: queued by "Sync now", stopped part-way (they
-        continue where they stopped, whatever their polling interval), or whose next sync
-        date (polling interval, backoff after failures) has come.
-
-        Progress is committed after each batch of rows. A source that could not finish
-        is counted as remaining, so that the scheduled action runs again at once.
-        """
-        Sync = self.env["lead.allocation.sheet.sync"]
-        due = Sync._due_sheets()
-        Sync._commit_progress(0, remaining=len(due))
-        for index, sheet in enumerate(due):
-            # None (skipped) when another sync of the source is running
-            if sheet._sync() is not None and sheet.sync_running:
-                Sync._commit_progress(0, remaining=len(due) - index)
-                break
-            if Sync._commit_progress(1) <= 0:
-                break
-
     # -- sync ------------------------------------------------------------------
     def _sync(self):
-        """Import the new rows of the sheet (see ``lead.allocation.sheet.sync``).
+        """Import the new rows of the sheet now (see ``lead.allocation.sheet.sync``).
 
         Returns the outcome counts, or None when another sync of the source is running.
         """
@@ -264,42 +239,6 @@ class LeadAllocationSheet(models.Model):
             return self.interval_minutes
         cap = max(self._sync_backoff_cap_minutes, self.interval_minutes)
         return min(self.interval_minutes * 2 ** min(self.failure_count, 20), cap)
-
-    def _open_worksheet(self, interactive=False):
-        # sudo: the key is readable by administrators only; it is used, never shown
-        credentials = self.sudo().credentials_json
-        if not credentials:
-            raise SheetError(self.env._("No service-account key: paste one first."))
-        client = self._sheet_client(credentials, interactive=interactive)
-        return client.open(self.spreadsheet, self.worksheet or None)
-
-    @api.model
-    def _sheet_client(self, credentials, interactive=False):
-        """The Google client; tests point ``lead_allocation.sheets_api_base`` elsewhere.
-
-        Interactive (a button): no retry and a short timeout; scheduled: retries with
-        exponential backoff on quota errors, 5xx and network faults.
-        """
-        # sudo: reading a technical setting
-        param = self.env["ir.config_parameter"].sudo().get_param
-        timeout = float(param("lead_allocation.sheets_timeout") or 30)
-        return SheetClient(
-            credentials,
-            api_base=param("lead_allocation.sheets_api_base") or None,
-            timeout=min(timeout, self._test_timeout) if interactive else timeout,
-            retries=0 if interactive else 5,
-            backoff=float(param("lead_allocation.sheets_backoff") or 1),
-        )
-
-    def _add_suggested_columns(self, headers):
-        known = {normalize_header(column.header) for column in self.column_ids}
-        new = [
-            {"sheet_id": self.id, "sequence": index, "header": header, "field_name": fname}
-            for index, (header, fname) in enumerate(suggest_mapping(headers))
-            if header and normalize_header(header) not in known
-        ]
-        self.env["lead.allocation.sheet.column"].create(new)
-        return sum(1 for vals in new if vals["field_name"])
 
     def _notify(self, title, message, kind, reload=False):
         action = {

@@ -1,10 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..intake import IntakeError, parse_lead_payload
-from ..sheets import map_row, row_key
-from ..sheets.rows import ROW_ID_FIELD
-
 ROW_STATES = [
     ("imported", "Imported"),
     ("duplicate", "Skipped (duplicate)"),
@@ -14,6 +10,7 @@ ROW_STATES = [
 
 class LeadAllocationSheetRow(models.Model):
     """Outcome of the sheet rows: the sync log of a source, and its imported row keys.
+    Only its own SQL lives here (claim, release, link, log); the sync decides.
 
     An ``imported`` line is written in the same transaction as its lead, and at most one
     exists per source and row key (unique index): a row is never imported twice, even by
@@ -49,126 +46,24 @@ class LeadAllocationSheetRow(models.Model):
     )
     _sheet_key_idx = models.Index("(sheet_id, key, id)")
 
-    # -- the row-import engine ---------------------------------------------------------
-
     @api.model
-    def _import_chunk(self, sheet, chunk, columns, started, cache):
-        """Import one chunk of ``(row number, cells)`` of ``sheet``; the outcome counts.
-
-        A row already imported (by key) is skipped, a row repeating an earlier row of
-        this sync is a duplicate, a row refused by the intake checks an error; the other
-        rows' leads are created in one batch.
-        """
-        counts = {"imported": 0, "duplicate": 0, "error": 0, "skipped": 0}
-        rows = []
-        for number, cells in chunk:
-            data = map_row(cells, columns)
-            if key := row_key(data):
-                rows.append((number, key, data))
-        if not rows:
-            return counts
-        imported = self._imported_rows(sheet, [key for _n, key, _d in rows])
-        log, pending, seen = [], [], {}
-        for number, key, data in rows:
-            earlier = seen.get(key) or (
-                imported[key][1:] if imported.get(key, [None])[0] == sheet.sync_count else None
-            )
-            if earlier:
-                log.append(self._log_vals(sheet, number, key, "duplicate", started, *earlier))
-                continue
-            if key in imported:
-                counts["skipped"] += 1
-                continue
-            seen[key] = (number, None)
-            try:
-                pending.append((number, key, self._payload(sheet, data)))
-            except IntakeError as error:
-                log.append(
-                    self._log_vals(sheet, number, key, "error", started, message=error.message)
-                )
-        created = self._create_leads(sheet, pending, started, log, cache)
-        counts["imported"] = len(created)
-        for vals in log:
-            if vals["state"] == "duplicate" and not vals["lead_id"]:
-                vals["lead_id"] = created.get(vals["key"])
-            counts[vals["state"]] += 1
-        self._write_log(log)
-        return counts
-
-    @api.model
-    def _payload(self, sheet, data):
-        """The LeadPayload of one mapped row (checked like a webhook payload), with the
-        source's name and team; IntakeError when the row cannot be a lead."""
-        data = dict(data, source=sheet.name)
-        data.pop(ROW_ID_FIELD, None)
-        payload = parse_lead_payload(data)
-        payload.team_id = sheet.team_id.id or None
-        return payload
-
-    @api.model
-    def _log_vals(
-        self, sheet, number, key, state, started, earlier_row=None, lead_id=None, message=""
-    ):
-        if state == "duplicate":
-            message = self.env._("Same row as row %(row)s.", row=earlier_row)
-        return {
-            "sheet_id": sheet.id,
-            "key": key,
-            "state": state,
-            "row_number": number,
-            "lead_id": lead_id,
-            "message": message,
-            "date": started,
-            "sync_number": sheet.sync_count,
-        }
-
-    @api.model
-    def _imported_rows(self, sheet, keys):
+    def _imported_rows(self, sheet_id, keys):
         """``{key: [sync number, row number, lead id]}`` of the rows of ``keys`` imported."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 "SELECT key, sync_number, row_number, lead_id FROM lead_allocation_sheet_row"
                 " WHERE sheet_id = %s AND state = 'imported' AND key = ANY(%s)",
-                sheet.id,
+                sheet_id,
                 keys,
             )
         )
         return {key: rest for key, *rest in self.env.cr.fetchall()}
 
     @api.model
-    def _create_leads(self, sheet, pending, started, log, cache=None):
-        """Claim the row keys of ``pending`` (``[(number, key, payload)]``), then turn the
-        rows claimed into leads through the intake, in one batch; ``{key: lead id}``.
-
-        A key another sync claimed meanwhile is skipped (unique index); a row the intake
-        refuses loses its claim and is logged as an error, without stopping the others.
-        """
-        if not pending:
-            return {}
-        claimed = self._claim(sheet, pending, started)
-        pending = [row for row in pending if row[1] in claimed]
-        intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
-        received = intake._receive_batch(
-            [payload for _n, _k, payload in pending], "sheet", sheet.name, cache
-        )
-        created, refused = [], []
-        for (number, key, _payload), outcome in zip(pending, received, strict=True):
-            if outcome.lead:
-                created.append((key, claimed[key], outcome.lead.id))
-                continue
-            refused.append(claimed[key])
-            message = getattr(outcome.error, "message", None) or _error_text(outcome.error)
-            log.append(self._log_vals(sheet, number, key, "error", started, message=message))
-        self._release(refused)
-        self._link_leads([(row_id, lead_id) for _key, row_id, lead_id in created])
-        sheet.invalidate_recordset(["row_ids", "imported_count"])
-        return {key: lead_id for key, _row_id, lead_id in created}
-
-    @api.model
-    def _claim(self, sheet, pending, started):
-        """Insert the ``imported`` lines of ``pending`` unless already there; ``{key: id}``
-        of the lines inserted."""
+    def _claim(self, sheet_id, sync_number, started, rows):
+        """Insert the ``imported`` lines of ``rows`` (``[(key, row number)]``) of sync
+        ``sync_number`` unless already there; ``{key: id}`` of the lines inserted."""
         self.env.cr.execute(
             SQL(
                 """
@@ -179,11 +74,11 @@ class LeadAllocationSheetRow(models.Model):
                 ON CONFLICT (sheet_id, key) WHERE state = 'imported' DO NOTHING
                 RETURNING key, id
                 """,
-                sheet.id,
+                sheet_id,
                 started,
-                sheet.sync_count,
-                [key for _n, key, _v in pending],
-                [number for number, _k, _v in pending],
+                sync_number,
+                [key for key, _number in rows],
+                [number for _key, number in rows],
             )
         )
         return dict(self.env.cr.fetchall())
@@ -247,8 +142,3 @@ class LeadAllocationSheetRow(models.Model):
             )
         )
         return {key: (row_id, message) for key, row_id, message in self.env.cr.fetchall()}
-
-
-def _error_text(error):
-    """The message of an error that refused a row's lead (Odoo's or the database's)."""
-    return str(error.args[0]) if error.args else str(error)

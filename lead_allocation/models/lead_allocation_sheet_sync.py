@@ -4,8 +4,10 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from ..sheets import SheetError
-from ..sheets.rows import normalize_header
+from ..intake import IntakeError, parse_lead_payload
+from ..sheets import SheetClient, SheetError
+from ..sheets.client import SETTINGS, client_options
+from ..sheets.rows import ROW_ID_FIELD, keyed_rows, resolve_columns, triage
 
 _logger = logging.getLogger(__name__)
 
@@ -15,12 +17,34 @@ OUTCOMES = ("imported", "duplicate", "error", "skipped")
 
 
 class LeadAllocationSheetSync(models.AbstractModel):
-    """The sync of a Google Sheet source: lock, read the sheet in chunks, hand each chunk
-    to the row-import engine (``lead.allocation.sheet.row._import_chunk``), commit the
-    progress when run by the cron, and write the outcome on the source."""
+    """The sync of the Google Sheet sources, top-down: pick the sources due, lock one,
+    read its sheet in chunks, turn each chunk's new rows into leads through the intake,
+    log the rows (the row log's own SQL), commit, write the outcome on the source."""
 
     _name = "lead.allocation.sheet.sync"
     _description = "Google Sheet Sync"
+
+    # Rows read (and leads created) per chunk; each chunk is committed by the cron.
+    _chunk_size = 500
+
+    @api.model
+    def _cron_sync(self):
+        """Sync the sources that are due: queued by "Sync now", stopped part-way (they
+        continue where they stopped, whatever their polling interval), or whose next sync
+        date (polling interval, backoff after failures) has come.
+
+        Progress is committed after each chunk of rows. A source that could not finish
+        is counted as remaining, so that the scheduled action runs again at once.
+        """
+        due = self._due_sheets()
+        self._commit_progress(0, remaining=len(due))
+        for index, sheet in enumerate(due):
+            # None (skipped) when another sync of the source is running
+            if self._run(sheet) is not None and sheet.sync_running:
+                self._commit_progress(0, remaining=len(due) - index)
+                break
+            if self._commit_progress(1) <= 0:
+                break
 
     @api.model
     def _run(self, sheet):
@@ -65,18 +89,16 @@ class LeadAllocationSheetSync(models.AbstractModel):
         Raises SheetError when Google fails."""
         state, message = "ok", ""
         cache = {}  # teams, agents, tags and UTM records, looked up once per sync
-        worksheet = sheet._open_worksheet()
-        headers = worksheet.headers(sheet.header_row)
-        columns, missing = self._resolve_columns(sheet, headers)
+        worksheet = self._open_worksheet(sheet)
+        columns, missing = self._resolve_columns(sheet, worksheet.headers(sheet.header_row))
         if not columns:
             raise SheetError(self.env._("No column of the sheet is mapped to a lead field."))
-        Row = self.env["lead.allocation.sheet.row"]
-        size, end = sheet._sync_chunk_size, worksheet.row_count
+        size, end = self._chunk_size, worksheet.row_count
         first = sheet.header_row + 1 + sheet.sync_rows_done
         sheet.sync_rows_total = max(end - sheet.header_row, 0)
         for index, chunk in enumerate(worksheet.iter_chunks(first, size)):
             with self.env.cr.savepoint():
-                counts = Row._import_chunk(sheet, chunk, columns, started, cache)
+                counts = self._import_chunk(sheet, chunk, columns, started, cache)
                 for outcome, count in counts.items():
                     totals[outcome] += count
             last = min(first + (index + 1) * size - 1, end)
@@ -120,6 +142,128 @@ class LeadAllocationSheetSync(models.AbstractModel):
                 "failure_count": sheet.failure_count + 1 if state == "failed" else 0,
             }
         )
+
+    # -- Google ------------------------------------------------------------------------
+
+    @api.model
+    def _open_worksheet(self, sheet, interactive=False):
+        # sudo: the key is readable by administrators only; it is used, never shown
+        credentials = sheet.sudo().credentials_json
+        if not credentials:
+            raise SheetError(self.env._("No service-account key: paste one first."))
+        client = self._client(credentials, interactive=interactive)
+        return client.open(sheet.spreadsheet, sheet.worksheet or None)
+
+    @api.model
+    def _client(self, credentials, interactive=False):
+        """The Google client (tests point ``lead_allocation.sheets_api_base`` elsewhere);
+        see :func:`~..sheets.client.client_options` for ``interactive``."""
+        # sudo: reading technical settings
+        param = self.env["ir.config_parameter"].sudo().get_param
+        settings = {name: param(f"lead_allocation.sheets_{name}") for name in SETTINGS}
+        return SheetClient(credentials, **client_options(settings, interactive))
+
+    @api.model
+    def _resolve_columns(self, sheet, headers):
+        """``([(column index, field)], [missing headers])`` for the mapped columns.
+        Without any mapping yet, the suggestions are saved first."""
+        if not sheet.column_ids:
+            self.env["lead.allocation.sheet.column"]._add_suggested(sheet, headers)
+        mapping = [(c.header, c.field_name) for c in sheet.column_ids if c.field_name]
+        return resolve_columns(headers, mapping)
+
+    # -- the rows of a chunk -----------------------------------------------------------
+
+    @api.model
+    def _import_chunk(self, sheet, chunk, columns, started, cache):
+        """Import one chunk of ``(row number, cells)`` of ``sheet``; the outcome counts.
+
+        A row already imported (by key) is skipped, a row repeating an earlier row of
+        this sync is a duplicate, a row refused by the intake checks an error; the other
+        rows' leads are created in one batch.
+        """
+        counts = dict.fromkeys(OUTCOMES, 0)
+        rows = keyed_rows(chunk, columns)
+        if not rows:
+            return counts
+        Row = self.env["lead.allocation.sheet.row"]
+        imported = Row._imported_rows(sheet.id, [key for _n, key, _d in rows])
+        new, duplicates, counts["skipped"] = triage(rows, imported, sheet.sync_count)
+        log = [
+            self._log_vals(sheet, number, key, "duplicate", started, *earlier)
+            for number, key, *earlier in duplicates
+        ]
+        pending = []
+        for number, key, data in new:
+            try:
+                pending.append((number, key, self._payload(sheet, data)))
+            except IntakeError as error:
+                log.append(
+                    self._log_vals(sheet, number, key, "error", started, message=error.message)
+                )
+        created = self._create_leads(sheet, pending, started, log, cache)
+        counts["imported"] = len(created)
+        for vals in log:
+            if vals["state"] == "duplicate" and not vals["lead_id"]:
+                vals["lead_id"] = created.get(vals["key"])
+            counts[vals["state"]] += 1
+        Row._write_log(log)
+        return counts
+
+    @api.model
+    def _payload(self, sheet, data):
+        """The LeadPayload of one mapped row (checked like a webhook payload), with the
+        source's name and team; IntakeError when the row cannot be a lead."""
+        data = {fname: v for fname, v in data.items() if fname != ROW_ID_FIELD}
+        payload = parse_lead_payload(dict(data, source=sheet.name))
+        payload.team_id = sheet.team_id.id or None
+        return payload
+
+    @api.model
+    def _create_leads(self, sheet, pending, started, log, cache=None):
+        """Claim the row keys of ``pending`` (``[(number, key, payload)]``), then turn the
+        rows claimed into leads through the intake, in one batch; ``{key: lead id}``.
+
+        A key another sync claimed meanwhile is skipped (unique index); a row the intake
+        refuses loses its claim and is logged as an error, without stopping the others.
+        """
+        if not pending:
+            return {}
+        Row = self.env["lead.allocation.sheet.row"]
+        claimed = Row._claim(
+            sheet.id, sheet.sync_count, started, [(key, number) for number, key, _p in pending]
+        )
+        pending = [row for row in pending if row[1] in claimed]
+        intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
+        received = intake._receive_batch(
+            [payload for _n, _k, payload in pending], "sheet", sheet.name, cache
+        )
+        created, refused = [], []
+        for (number, key, _payload), outcome in zip(pending, received, strict=True):
+            if outcome.lead:
+                created.append((key, claimed[key], outcome.lead.id))
+                continue
+            refused.append(claimed[key])
+            message = getattr(outcome.error, "message", None) or _error_text(outcome.error)
+            log.append(self._log_vals(sheet, number, key, "error", started, message=message))
+        Row._release(refused)
+        Row._link_leads([(row_id, lead_id) for _key, row_id, lead_id in created])
+        sheet.invalidate_recordset(["row_ids", "imported_count"])
+        return {key: lead_id for key, _row_id, lead_id in created}
+
+    @api.model
+    def _log_vals(
+        self, sheet, number, key, state, started, earlier_row=None, lead_id=None, message=""
+    ):
+        if state == "duplicate":
+            message = self.env._("Same row as row %(row)s.", row=earlier_row)
+        return {
+            "sheet_id": sheet.id, "key": key, "state": state, "row_number": number,
+            "lead_id": lead_id, "message": message, "date": started,
+            "sync_number": sheet.sync_count,
+        }  # fmt: skip
+
+    # -- locks and progress ------------------------------------------------------------
 
     @api.model
     def _is_running(self, sheet):
@@ -167,23 +311,7 @@ class LeadAllocationSheetSync(models.AbstractModel):
             return float("inf")
         return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
-    @api.model
-    def _resolve_columns(self, sheet, headers):
-        """``([(column index, field)], [missing headers])`` for the mapped columns.
 
-        Columns are found by header, so moving a column in the sheet needs no change
-        here. Without any mapping yet, the suggestions are saved first.
-        """
-        if not sheet.column_ids:
-            sheet._add_suggested_columns(headers)
-        positions = {}
-        for index, header in enumerate(headers):
-            positions.setdefault(normalize_header(header), index)
-        columns, missing = [], []
-        for column in sheet.column_ids.filtered("field_name"):
-            index = positions.get(normalize_header(column.header))
-            if index is None:
-                missing.append(column.header)
-            else:
-                columns.append((index, column.field_name))
-        return columns, missing
+def _error_text(error):
+    """The message of an error that refused a row's lead (Odoo's or the database's)."""
+    return str(error.args[0]) if error.args else str(error)

@@ -201,6 +201,25 @@ def _api_error(exc):
     )
 
 
+# The settings of the client (``lead_allocation.sheets_<name>`` system parameters).
+SETTINGS = ("api_base", "timeout", "backoff")
+# "Test connection" is interactive: one attempt, and at most this wait for Google.
+INTERACTIVE_TIMEOUT = 10.0
+
+
+def client_options(settings, interactive=False):
+    """The :class:`SheetClient` options from ``settings`` (:data:`SETTINGS`, texts or
+    None). Interactive (a button): no retry and a short timeout; scheduled: retries with
+    exponential backoff on quota errors, 5xx and network faults."""
+    timeout = float(settings.get("timeout") or 30)
+    return {
+        "api_base": settings.get("api_base") or None,
+        "timeout": min(timeout, INTERACTIVE_TIMEOUT) if interactive else timeout,
+        "retries": 0 if interactive else 5,
+        "backoff": float(settings.get("backoff") or 1),
+    }
+
+
 class SheetClient:
     """Opens worksheets with a service-account key."""
 

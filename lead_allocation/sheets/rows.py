@@ -76,6 +76,25 @@ def suggest_mapping(headers):
     return result
 
 
+def resolve_columns(headers, mapping):
+    """``([(column index, field)], [missing headers])`` of ``mapping``, ``[(header, field)]``.
+
+    Columns are found by header (case, spaces and punctuation ignored), so moving a
+    column in the sheet needs no change of the mapping.
+    """
+    positions = {}
+    for index, header in enumerate(headers):
+        positions.setdefault(normalize_header(header), index)
+    columns, missing = [], []
+    for header, fname in mapping:
+        index = positions.get(normalize_header(header))
+        if index is None:
+            missing.append(header)
+        else:
+            columns.append((index, fname))
+    return columns, missing
+
+
 def map_row(values, columns):
     """The row as ``{field: text}``; ``columns`` is ``[(column index, field)]``.
 
@@ -113,3 +132,36 @@ def row_key(record, identity_fields=IDENTITY_FIELDS):
         return None
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def keyed_rows(chunk, columns):
+    """``[(row number, key, mapped row)]`` of the non-empty rows of ``chunk``, a list of
+    ``(row number, cells)``."""
+    rows = []
+    for number, cells in chunk:
+        data = map_row(cells, columns)
+        if key := row_key(data):
+            rows.append((number, key, data))
+    return rows
+
+
+def triage(rows, imported, sync_number):
+    """Sort ``rows`` (:func:`keyed_rows`) by what the sync does with them.
+
+    ``imported`` is ``{key: (sync number, row number, lead id)}`` of the keys already
+    imported. Returns ``(new, duplicates, skipped)``: the rows to import, the
+    ``(row number, key, earlier row number, lead id)`` of the rows repeating a row of
+    this sync (``sync_number``), and the number of rows imported by earlier syncs.
+    """
+    new, duplicates, skipped, seen = [], [], 0, {}
+    for number, key, data in rows:
+        done = imported.get(key)
+        earlier = seen.get(key) or (done[1:] if done and done[0] == sync_number else None)
+        if earlier:
+            duplicates.append((number, key, *earlier))
+        elif done:
+            skipped += 1
+        else:
+            seen[key] = (number, None)
+            new.append((number, key, data))
+    return new, duplicates, skipped
