@@ -165,11 +165,14 @@ def test_bad_keys():
 
 
 def test_refused_key_is_reported(google):
+    """A well-formed key that Google does not know (another key pair): the token
+    request is refused, and the refusal is what the user reads."""
     info = google.service_account_info()
-    other = fake_google.service_account_info(google.token_uri)
-    info["private_key"] = other["private_key"].replace("A", "B", 1)
-    with pytest.raises(SheetError):
+    info["private_key"] = fake_google.new_key_pair()[0]
+    with pytest.raises(SheetError, match="Google refused the service-account key") as err:
         SheetClient(info, api_base=google.api_base).open("sheet-key-1")
+    assert err.value.status == 401 and "invalid_grant" in err.value.message
+    assert google.token_requests == 1 and not google.tokens
 
 
 def test_suggest_mapping_from_common_headers():

@@ -46,9 +46,7 @@ _SUGGESTIONS = {
     ),
     ROW_ID_FIELD: ("id", "rowid", "leadid", "externalid", "uid", "reference", "ref"),
 }
-HEADER_SUGGESTIONS = {
-    header: fname for fname, headers in _SUGGESTIONS.items() for header in headers
-}
+_HEADER_FIELDS = {header: fname for fname, headers in _SUGGESTIONS.items() for header in headers}
 # Several columns mapped to one field are joined with this separator.
 _JOINERS = {"description": "\n", "tag_names": ","}
 
@@ -67,7 +65,7 @@ def suggest_mapping(headers):
     taken = set()
     result = []
     for header in headers:
-        fname = HEADER_SUGGESTIONS.get(normalize_header(header))
+        fname = _HEADER_FIELDS.get(normalize_header(header))
         if fname in taken and fname != "contact_name":
             fname = None
         if fname:

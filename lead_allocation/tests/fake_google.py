@@ -27,8 +27,8 @@ GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 _RANGE_RE = re.compile(r"^(?:'((?:[^']|'')*)'|([^!']*))!(\d+):(\d+)$")
 
 
-@functools.cache
-def _private_key_pem():
+def new_key_pair():
+    """A new RSA key pair, ``(private PEM, public PEM)``; a few milliseconds each."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -41,8 +41,14 @@ def _private_key_pem():
     return pem.decode(), public.decode()
 
 
+# The one key pair of the service account of every test (made once per process): the
+# fake token endpoint accepts assertions signed with it, and only with it.
+_private_key_pem = functools.cache(new_key_pair)
+
+
 def service_account_info(token_uri, email="lead-import@test-project.iam.gserviceaccount.com"):
-    """A valid service-account key (fresh RSA key pair) whose token endpoint is ``token_uri``."""
+    """A valid service-account key (the process's test key pair, see
+    :func:`_private_key_pem`) whose token endpoint is ``token_uri``."""
     private_pem, _public = _private_key_pem()
     return {
         "type": "service_account",
