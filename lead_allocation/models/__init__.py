@@ -6,6 +6,7 @@ from . import (
     lead_allocation_pool,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
+    lead_allocation_sheet_google,
     lead_allocation_sheet_row,
     lead_allocation_sheet_sync,
     lead_allocation_sla,

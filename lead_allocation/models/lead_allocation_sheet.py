@@ -35,7 +35,14 @@ class LeadAllocationSheet(models.Model):
         required=True,
         help="The address of the sheet in the browser, or just its key.",
     )
-    worksheet = fields.Char(help="The tab to read; empty: the first tab.")
+    worksheet = fields.Char(
+        string="Tabs",
+        help="The tab to read, or several tabs with the same header separated by commas; "
+        "empty: the first tab.",
+    )
+    all_worksheets = fields.Boolean(
+        string="Every Tab", help="Read every tab of the spreadsheet (same header in each)."
+    )
     header_row = fields.Integer(default=1, required=True, help="Row holding the column names.")
     column_ids = fields.One2many(
         "lead.allocation.sheet.column", "sheet_id", string="Columns", copy=True
@@ -66,7 +73,29 @@ class LeadAllocationSheet(models.Model):
     service_account_email = fields.Char(
         readonly=True,
         copy=False,
-        help="Share the sheet (Viewer is enough) with this address.",
+        help="Share the sheet with this address: as Viewer, or as Editor when the sync "
+        "writes back to the sheet.",
+    )
+    write_back = fields.Boolean(
+        string="Write back to the sheet",
+        help="Keep four columns of the sheet up to date for each row read: the "
+        "salesperson, a link to the lead, the status (imported, duplicate, error) and the "
+        "import date. The sheet must be shared with the service account as Editor.",
+    )
+    write_back_user_header = fields.Char(
+        string="Salesperson Column", default="Salesperson", required=True
+    )
+    write_back_lead_header = fields.Char(string="Lead Column", default="Odoo Lead", required=True)
+    write_back_status_header = fields.Char(string="Status Column", default="Status", required=True)
+    write_back_date_header = fields.Char(
+        string="Import Date Column", default="Imported On", required=True
+    )
+    write_back_waiting = fields.Integer(
+        string="Rows Waiting for Write-Back",
+        readonly=True,
+        copy=False,
+        help="Rows whose cells could not be written at the last sync (Google refused "
+        "or failed); they are written at the next sync.",
     )
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     sync_count = fields.Integer(readonly=True, copy=False, help="Number of the last sync.")
@@ -153,9 +182,13 @@ class LeadAllocationSheet(models.Model):
         reported at once. A working connection ends the backoff of a failing source.
         """
         self.ensure_one()
+        Google = self.env["lead.allocation.sheet.google"]
         try:
-            sheet = self.env["lead.allocation.sheet.sync"]._open_worksheet(self, interactive=True)
+            tabs = Google._open_tabs(self, interactive=True)
+            sheet = tabs[0]
             headers = sheet.headers(self.header_row)
+            if self.write_back:
+                Google._check_write_access(self, tabs)
         except SheetError as error:
             return self._notify(self.env._("Connection failed"), error.message, "danger")
         added = self.env["lead.allocation.sheet.column"]._add_suggested(self, headers)
@@ -164,11 +197,13 @@ class LeadAllocationSheet(models.Model):
         message = self.env._(
             "Spreadsheet “%(title)s”, worksheet “%(worksheet)s”. Headers: %(headers)s.",
             title=sheet.spreadsheet_title,
-            worksheet=sheet.title,
+            worksheet=", ".join(tab.title for tab in tabs),
             headers=", ".join(headers) or self.env._("none (empty header row)"),
         )
         if added:
             message += " " + self.env._("%(count)s column(s) mapped.", count=added)
+        if self.write_back:
+            message += " " + self.env._("The service account may write to the sheet.")
         return self._notify(self.env._("Connection works"), message, "success", reload=True)
 
     def action_sync_now(self):
@@ -239,6 +274,23 @@ class LeadAllocationSheet(models.Model):
             return self.interval_minutes
         cap = max(self._sync_backoff_cap_minutes, self.interval_minutes)
         return min(self.interval_minutes * 2 ** min(self.failure_count, 20), cap)
+
+    def _tab_names(self):
+        """The tabs named in ``worksheet`` (none: the first tab)."""
+        return [name.strip() for name in (self.worksheet or "").split(",") if name.strip()]
+
+    def _reads_several_tabs(self):
+        """Whether the source reads several tabs: its row keys then name their tab."""
+        return self.all_worksheets or len(self._tab_names()) > 1
+
+    def _write_back_names(self):
+        """``{column: header}`` of the write-back columns (see sheets.write_back)."""
+        return {
+            "user": self.write_back_user_header,
+            "lead": self.write_back_lead_header,
+            "status": self.write_back_status_header,
+            "date": self.write_back_date_header,
+        }
 
     def _notify(self, title, message, kind, reload=False):
         action = {

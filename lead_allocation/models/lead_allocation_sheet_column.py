@@ -43,6 +43,8 @@ class LeadAllocationSheetColumn(models.Model):
         """Add a column line for each header of ``headers`` that ``sheet`` lacks, with the
         lead field it most likely holds; the number of columns mapped."""
         known = {normalize_header(column.header) for column in sheet.column_ids}
+        if sheet.write_back:  # its columns are written by the sync, not read as lead fields
+            known.update(normalize_header(name) for name in sheet._write_back_names().values())
         new = [
             {"sheet_id": sheet.id, "sequence": index, "header": header, "field_name": fname}
             for index, (header, fname) in enumerate(suggest_mapping(headers))

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..sheets.rows import TAB_KEY_PREFIX
+
 ROW_STATES = [
     ("imported", "Imported"),
     ("duplicate", "Skipped (duplicate)"),
@@ -33,6 +35,7 @@ class LeadAllocationSheetRow(models.Model):
     )
     state = fields.Selection(ROW_STATES, string="Outcome", required=True, readonly=True)
     row_number = fields.Integer(readonly=True, help="Row number in the sheet at that sync.")
+    worksheet = fields.Char(string="Tab", readonly=True, help="The tab of the sheet it was in.")
     lead_id = fields.Many2one(
         "crm.lead", readonly=True, index="btree_not_null", ondelete="set null"
     )
@@ -61,15 +64,16 @@ class LeadAllocationSheetRow(models.Model):
         return {key: rest for key, *rest in self.env.cr.fetchall()}
 
     @api.model
-    def _claim(self, sheet_id, sync_number, started, rows):
-        """Insert the ``imported`` lines of ``rows`` (``[(key, row number)]``) of sync
-        ``sync_number`` unless already there; ``{key: id}`` of the lines inserted."""
+    def _claim(self, sheet_id, sync_number, started, worksheet, rows):
+        """Insert the ``imported`` lines of ``rows`` (``[(key, row number)]``) of tab
+        ``worksheet``, sync ``sync_number``, unless already there; ``{key: id}`` of the
+        lines inserted."""
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO lead_allocation_sheet_row
-                       (sheet_id, key, state, row_number, date, sync_number)
-                SELECT %s, v.key, 'imported', v.number, %s, %s
+                       (sheet_id, key, state, row_number, date, sync_number, worksheet)
+                SELECT %s, v.key, 'imported', v.number, %s, %s, %s
                   FROM unnest(%s::varchar[], %s::int[]) AS v(key, number)
                 ON CONFLICT (sheet_id, key) WHERE state = 'imported' DO NOTHING
                 RETURNING key, id
@@ -77,6 +81,7 @@ class LeadAllocationSheetRow(models.Model):
                 sheet_id,
                 started,
                 sync_number,
+                worksheet,
                 [key for key, _number in rows],
                 [number for _key, number in rows],
             )
@@ -142,3 +147,53 @@ class LeadAllocationSheetRow(models.Model):
             )
         )
         return {key: (row_id, message) for key, row_id, message in self.env.cr.fetchall()}
+
+    @api.model
+    def _write_back_lines(self, sheet_id, keys):
+        """What the sheet shows of each of ``keys``: ``{key: (state, lead id, salesperson
+        name, message, date)}`` of its imported line, or else of its newest error line;
+        the salesperson is the lead's current one."""
+        self.flush_model()
+        self.env["crm.lead"].flush_model(["user_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (r.key) r.key, r.state, r.lead_id, p.name, r.message, r.date
+                  FROM lead_allocation_sheet_row r
+                  LEFT JOIN crm_lead l ON l.id = r.lead_id
+                  LEFT JOIN res_users u ON u.id = l.user_id
+                  LEFT JOIN res_partner p ON p.id = u.partner_id
+                 WHERE r.sheet_id = %s AND r.key = ANY(%s) AND r.state IN ('imported', 'error')
+                 ORDER BY r.key, r.state = 'imported' DESC, r.id DESC
+                """,
+                sheet_id,
+                keys,
+            )
+        )
+        return {key: rest for key, *rest in self.env.cr.fetchall()}
+
+    @api.model
+    def _retab_keys(self, sheet_id, tab, several):
+        """Keep the keys of ``sheet_id`` in step with the number of tabs it reads: with
+        ``several``, give a tab to the keys without one (their tab, or ``tab`` when the
+        line does not know it: the one tab read before); else take it off the keys of
+        ``tab``. One statement that finds nothing once the keys are in step."""
+        if several:
+            prefix = SQL("%s || coalesce(worksheet, %s) || '!'", TAB_KEY_PREFIX, tab)
+            query = SQL(
+                "UPDATE lead_allocation_sheet_row SET key = %s || key,"
+                " worksheet = coalesce(worksheet, %s)"
+                " WHERE sheet_id = %s AND left(key, %s) != %s",
+                prefix, tab, sheet_id, len(TAB_KEY_PREFIX), TAB_KEY_PREFIX,
+            )  # fmt: skip
+        else:
+            prefix = f"{TAB_KEY_PREFIX}{tab}!"
+            query = SQL(
+                "UPDATE lead_allocation_sheet_row SET key = substr(key, length(%s) + 1)"
+                " WHERE sheet_id = %s AND left(key, length(%s)) = %s",
+                prefix, sheet_id, prefix, prefix,
+            )  # fmt: skip
+        self.flush_model()
+        self.env.cr.execute(query)
+        if self.env.cr.rowcount:
+            self.invalidate_model(["key", "worksheet"])

@@ -5,9 +5,8 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..intake import IntakeError, parse_lead_payload
-from ..sheets import SheetClient, SheetError
-from ..sheets.client import SETTINGS, client_options
-from ..sheets.rows import ROW_ID_FIELD, keyed_rows, resolve_columns, triage
+from ..sheets import SheetError
+from ..sheets.rows import ROW_ID_FIELD, keyed_rows, tab_prefix, triage
 
 _logger = logging.getLogger(__name__)
 
@@ -73,47 +72,49 @@ class LeadAllocationSheetSync(models.AbstractModel):
         if not self._try_lock(sheet):
             return None
         totals = dict.fromkeys(OUTCOMES, 0) | (sheet.sync_totals or {})
+        # what the chunks of this run share: teams, agents, tags and UTM records looked
+        # up once, the rows whose cells wait, why the write-back failed
+        run = {"sheet": sheet, "started": started, "totals": totals, "cache": {},
+               "waiting": 0, "write_error": None}  # fmt: skip
         try:
-            state, message = self._import_sheet(sheet, started, totals)
+            state, message = self._import_sheet(sheet, run)
         except SheetError as error:
             state, message = "failed", error.message
             _logger.warning("Google Sheet %s (%s): %s", sheet.name, sheet.id, error.message)
         if state is not None:  # else the lock was lost: the sync continues on the next run
-            self._write_outcome(sheet, started, state, message, totals)
+            self._write_outcome(sheet, state, message, run)
         return totals
 
     @api.model
-    def _import_sheet(self, sheet, started, totals):
-        """Read and import the rows chunk by chunk from the first row not done yet,
-        adding to ``totals``; ``(state, message)``, state None when the lock was lost.
-        Raises SheetError when Google fails."""
-        state, message = "ok", ""
-        cache = {}  # teams, agents, tags and UTM records, looked up once per sync
-        worksheet = self._open_worksheet(sheet)
-        columns, missing = self._resolve_columns(sheet, worksheet.headers(sheet.header_row))
-        if not columns:
-            raise SheetError(self.env._("No column of the sheet is mapped to a lead field."))
-        size, end = self._chunk_size, worksheet.row_count
-        first = sheet.header_row + 1 + sheet.sync_rows_done
-        sheet.sync_rows_total = max(end - sheet.header_row, 0)
-        for index, chunk in enumerate(worksheet.iter_chunks(first, size)):
-            with self.env.cr.savepoint():
-                counts = self._import_chunk(sheet, chunk, columns, started, cache)
-                for outcome, count in counts.items():
-                    totals[outcome] += count
-            last = min(first + (index + 1) * size - 1, end)
-            sheet.write({"sync_rows_done": last - sheet.header_row, "sync_totals": totals})
-            if self._commit_progress(0) <= 0 and last < end:
-                state = "stopped"
-                message = self.env._(
-                    "Stopped after %(done)s of %(total)s rows (the scheduled action's time "
-                    "was up); continues at its next run.",
-                    done=sheet.sync_rows_done,
-                    total=sheet.sync_rows_total,
-                )
-                break
-            if not self._try_lock(sheet):
-                return None, ""
+    def _import_sheet(self, sheet, run):
+        """Read and import the rows of each tab chunk by chunk from the first row not
+        done yet, adding to ``run["totals"]``; ``(state, message)``, state None when the
+        lock was lost. Raises SheetError when Google fails."""
+        tabs = self.env["lead.allocation.sheet.google"]._open_tabs(sheet)
+        several = sheet._reads_several_tabs()
+        self.env["lead.allocation.sheet.row"]._retab_keys(sheet.id, tabs[0].title, several)
+        sizes = [max(tab.row_count - sheet.header_row, 0) for tab in tabs]
+        sheet.sync_rows_total = sum(sizes)
+        state, offset, missing = "ok", 0, []
+        for tab, size in zip(tabs, sizes, strict=True):
+            if sheet.sync_rows_done < offset + size:
+                if offset and self._commit_progress(0) <= 0:
+                    state = "stopped"
+                    break
+                run["tab"], run["prefix"] = tab.title, tab_prefix(tab.title) if several else ""
+                state, lost = self._import_tab(sheet, tab, offset, run)
+                missing += [header for header in lost if header not in missing]
+                if state != "ok":
+                    break
+            offset += size
+        message = ""
+        if state == "stopped":
+            message = self.env._(
+                "Stopped after %(done)s of %(total)s rows (the scheduled action's time "
+                "was up); continues at its next run.",
+                done=sheet.sync_rows_done,
+                total=sheet.sync_rows_total,
+            )
         if missing:
             message += " " + self.env._(
                 "Columns not found in the sheet: %(headers)s.", headers=", ".join(missing)
@@ -121,10 +122,49 @@ class LeadAllocationSheetSync(models.AbstractModel):
         return state, message
 
     @api.model
-    def _write_outcome(self, sheet, started, state, message, totals):
+    def _import_tab(self, sheet, tab, offset, run):
+        """Import the rows of ``tab`` not done yet (``offset``: the rows of the tabs
+        before it), then write back each chunk; ``(state, missing headers)``."""
+        Google = self.env["lead.allocation.sheet.google"]
+        headers = tab.headers(sheet.header_row)
+        run["columns"], missing = Google._resolve_columns(sheet, headers)
+        if not run["columns"]:
+            raise SheetError(self.env._("No column of the sheet is mapped to a lead field."))
+        if sheet.write_back:
+            run["timezone"] = tab.timezone
+            positions = Google._prepare_write_back(tab, headers, run)
+        size, end = self._chunk_size, tab.row_count
+        first = sheet.header_row + 1 + sheet.sync_rows_done - offset
+        for index, chunk in enumerate(tab.iter_chunks(first, size)):
+            with self.env.cr.savepoint():
+                counts = self._import_chunk(sheet, chunk, run)
+                for outcome, count in counts.items():
+                    run["totals"][outcome] += count
+            start, last = first + index * size, min(first + (index + 1) * size - 1, end)
+            if sheet.write_back:
+                Google._write_back(tab, positions, run["prefix"], chunk, (start, last), run)
+            sheet.write(
+                {"sync_rows_done": offset + last - sheet.header_row, "sync_totals": run["totals"]}
+            )
+            if self._commit_progress(0) <= 0 and last < end:
+                return "stopped", missing
+            if not self._try_lock(sheet):
+                return None, missing
+        return "ok", missing
+
+    @api.model
+    def _write_outcome(self, sheet, state, message, run):
         """End the run: the state and message under "Last sync", the failure count of
-        the backoff; a stopped sync stays running, to be continued."""
-        if state == "ok" and totals["error"]:
+        the backoff, the rows whose cells wait; a stopped sync stays running."""
+        totals = run["totals"]
+        if run["write_error"]:
+            message += " " + self.env._(
+                "Write-back to the sheet failed: %(error)s %(count)s row(s) wait to be "
+                "written at the next sync.",
+                error=run["write_error"],
+                count=run["waiting"],
+            )
+        if state == "ok" and (totals["error"] or run["write_error"]):
             state = "partial"
         summary = self.env._(
             "%(imported)s imported, %(duplicate)s duplicate(s), %(error)s error(s), "
@@ -135,7 +175,8 @@ class LeadAllocationSheetSync(models.AbstractModel):
             summary = ""  # nothing read: the error alone says it
         sheet.write(
             {
-                "last_sync_date": started,
+                "last_sync_date": run["started"],
+                "write_back_waiting": run["waiting"],
                 "last_sync_state": state,
                 "last_sync_message": (summary + " " + message).strip(),
                 "sync_running": state == "stopped",
@@ -143,39 +184,10 @@ class LeadAllocationSheetSync(models.AbstractModel):
             }
         )
 
-    # -- Google ------------------------------------------------------------------------
-
-    @api.model
-    def _open_worksheet(self, sheet, interactive=False):
-        # sudo: the key is readable by administrators only; it is used, never shown
-        credentials = sheet.sudo().credentials_json
-        if not credentials:
-            raise SheetError(self.env._("No service-account key: paste one first."))
-        client = self._client(credentials, interactive=interactive)
-        return client.open(sheet.spreadsheet, sheet.worksheet or None)
-
-    @api.model
-    def _client(self, credentials, interactive=False):
-        """The Google client (tests point ``lead_allocation.sheets_api_base`` elsewhere);
-        see :func:`~..sheets.client.client_options` for ``interactive``."""
-        # sudo: reading technical settings
-        param = self.env["ir.config_parameter"].sudo().get_param
-        settings = {name: param(f"lead_allocation.sheets_{name}") for name in SETTINGS}
-        return SheetClient(credentials, **client_options(settings, interactive))
-
-    @api.model
-    def _resolve_columns(self, sheet, headers):
-        """``([(column index, field)], [missing headers])`` for the mapped columns.
-        Without any mapping yet, the suggestions are saved first."""
-        if not sheet.column_ids:
-            self.env["lead.allocation.sheet.column"]._add_suggested(sheet, headers)
-        mapping = [(c.header, c.field_name) for c in sheet.column_ids if c.field_name]
-        return resolve_columns(headers, mapping)
-
     # -- the rows of a chunk -----------------------------------------------------------
 
     @api.model
-    def _import_chunk(self, sheet, chunk, columns, started, cache):
+    def _import_chunk(self, sheet, chunk, run):
         """Import one chunk of ``(row number, cells)`` of ``sheet``; the outcome counts.
 
         A row already imported (by key) is skipped, a row repeating an earlier row of
@@ -183,25 +195,27 @@ class LeadAllocationSheetSync(models.AbstractModel):
         rows' leads are created in one batch.
         """
         counts = dict.fromkeys(OUTCOMES, 0)
-        rows = keyed_rows(chunk, columns)
+        rows = keyed_rows(chunk, run["columns"], run["prefix"])
         if not rows:
             return counts
         Row = self.env["lead.allocation.sheet.row"]
         imported = Row._imported_rows(sheet.id, [key for _n, key, _d in rows])
         new, duplicates, counts["skipped"] = triage(rows, imported, sheet.sync_count)
         log = [
-            self._log_vals(sheet, number, key, "duplicate", started, *earlier)
+            self._log_vals(sheet, run, number, key, "duplicate", *earlier)
             for number, key, *earlier in duplicates
         ]
         pending = []
         for number, key, data in new:
             try:
-                pending.append((number, key, self._payload(sheet, data)))
+                # checked like a webhook payload, with the source's name and team
+                data = {fname: v for fname, v in data.items() if fname != ROW_ID_FIELD}
+                payload = parse_lead_payload(dict(data, source=sheet.name))
+                payload.team_id = sheet.team_id.id or None
+                pending.append((number, key, payload))
             except IntakeError as error:
-                log.append(
-                    self._log_vals(sheet, number, key, "error", started, message=error.message)
-                )
-        created = self._create_leads(sheet, pending, started, log, cache)
+                log.append(self._log_vals(sheet, run, number, key, "error", message=error.message))
+        created = self._create_leads(sheet, pending, run, log)
         counts["imported"] = len(created)
         for vals in log:
             if vals["state"] == "duplicate" and not vals["lead_id"]:
@@ -211,16 +225,7 @@ class LeadAllocationSheetSync(models.AbstractModel):
         return counts
 
     @api.model
-    def _payload(self, sheet, data):
-        """The LeadPayload of one mapped row (checked like a webhook payload), with the
-        source's name and team; IntakeError when the row cannot be a lead."""
-        data = {fname: v for fname, v in data.items() if fname != ROW_ID_FIELD}
-        payload = parse_lead_payload(dict(data, source=sheet.name))
-        payload.team_id = sheet.team_id.id or None
-        return payload
-
-    @api.model
-    def _create_leads(self, sheet, pending, started, log, cache=None):
+    def _create_leads(self, sheet, pending, run, log):
         """Claim the row keys of ``pending`` (``[(number, key, payload)]``), then turn the
         rows claimed into leads through the intake, in one batch; ``{key: lead id}``.
 
@@ -230,13 +235,12 @@ class LeadAllocationSheetSync(models.AbstractModel):
         if not pending:
             return {}
         Row = self.env["lead.allocation.sheet.row"]
-        claimed = Row._claim(
-            sheet.id, sheet.sync_count, started, [(key, number) for number, key, _p in pending]
-        )
+        rows = [(key, number) for number, key, _p in pending]
+        claimed = Row._claim(sheet.id, sheet.sync_count, run["started"], run["tab"], rows)
         pending = [row for row in pending if row[1] in claimed]
         intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
         received = intake._receive_batch(
-            [payload for _n, _k, payload in pending], "sheet", sheet.name, cache
+            [payload for _n, _k, payload in pending], "sheet", sheet.name, run["cache"]
         )
         created, refused = [], []
         for (number, key, _payload), outcome in zip(pending, received, strict=True):
@@ -245,22 +249,20 @@ class LeadAllocationSheetSync(models.AbstractModel):
                 continue
             refused.append(claimed[key])
             message = getattr(outcome.error, "message", None) or _error_text(outcome.error)
-            log.append(self._log_vals(sheet, number, key, "error", started, message=message))
+            log.append(self._log_vals(sheet, run, number, key, "error", message=message))
         Row._release(refused)
         Row._link_leads([(row_id, lead_id) for _key, row_id, lead_id in created])
         sheet.invalidate_recordset(["row_ids", "imported_count"])
         return {key: lead_id for key, _row_id, lead_id in created}
 
     @api.model
-    def _log_vals(
-        self, sheet, number, key, state, started, earlier_row=None, lead_id=None, message=""
-    ):
+    def _log_vals(self, sheet, run, number, key, state, earlier_row=None, lead_id=None, message=""):
         if state == "duplicate":
             message = self.env._("Same row as row %(row)s.", row=earlier_row)
         return {
             "sheet_id": sheet.id, "key": key, "state": state, "row_number": number,
-            "lead_id": lead_id, "message": message, "date": started,
-            "sync_number": sheet.sync_count,
+            "lead_id": lead_id, "message": message, "date": run["started"],
+            "sync_number": sheet.sync_count, "worksheet": run["tab"],
         }  # fmt: skip
 
     # -- locks and progress ------------------------------------------------------------

@@ -8,6 +8,8 @@ import hashlib
 import json
 import re
 
+# A row key that names its tab starts with this (see tab_prefix).
+TAB_KEY_PREFIX = "tab:"
 # The column holding a stable id of the row, when the sheet has one.
 ROW_ID_FIELD = "external_id"
 # Without an id, a row is known by who the lead is: editing its notes, agent or company
@@ -132,15 +134,22 @@ def row_key(record, identity_fields=IDENTITY_FIELDS):
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def keyed_rows(chunk, columns):
+def keyed_rows(chunk, columns, prefix=""):
     """``[(row number, key, mapped row)]`` of the non-empty rows of ``chunk``, a list of
-    ``(row number, cells)``."""
+    ``(row number, cells)``; ``prefix`` (:func:`tab_prefix`) is put before each key."""
     rows = []
     for number, cells in chunk:
         data = map_row(cells, columns)
         if key := row_key(data):
-            rows.append((number, key, data))
+            rows.append((number, prefix + key, data))
     return rows
+
+
+def tab_prefix(title):
+    """What the keys of the rows of tab ``title`` start with, when a source reads several
+    tabs (the keys of a one-tab source have no prefix, as before several tabs could be
+    read)."""
+    return f"{TAB_KEY_PREFIX}{title}!"
 
 
 def triage(rows, imported, sync_number):

@@ -8,6 +8,7 @@ from . import (
     test_isolation_probes,
     test_multi_company,
     test_sheet_sync,
+    test_sheet_write_back,
     test_sheets,
     test_sla,
     test_sla_tour,
