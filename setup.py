@@ -23,7 +23,9 @@ def _addon_files():
             continue
         if path.is_dir() and (path / "__init__.py").exists():
             packages.append(".".join((PACKAGE, *relative.parts)))
-        elif path.is_file() and (path.suffix != ".py" or path.name == "__manifest__.py"):
+        elif path.is_file() and (
+            path.suffix != ".py" or path.name == "__manifest__.py" or "migrations" in relative.parts
+        ):
             data.append(str(relative))
     return packages, data
 

@@ -2,7 +2,7 @@
     "name": "Lead Allocation",
     "summary": "Weighted round robin for new leads, private leads for Trusted Employees, "
     "webhook and Google Sheets intake",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/lead-allocation/lead_allocation",
     "author": "Lead Allocation contributors",

@@ -18,6 +18,7 @@ from sheets import (
     row_key,
     suggest_mapping,
 )
+from sheets.write_back import changed_cells, layout
 
 _FAKE = pathlib.Path(__file__).resolve().parents[1] / "lead_allocation/tests/fake_google.py"
 _spec = importlib.util.spec_from_file_location("fake_google", _FAKE)
@@ -165,11 +166,14 @@ def test_bad_keys():
 
 
 def test_refused_key_is_reported(google):
+    """A well-formed key that Google does not know (another key pair): the token
+    request is refused, and the refusal is what the user reads."""
     info = google.service_account_info()
-    other = fake_google.service_account_info(google.token_uri)
-    info["private_key"] = other["private_key"].replace("A", "B", 1)
-    with pytest.raises(SheetError):
+    info["private_key"] = fake_google.new_key_pair()[0]
+    with pytest.raises(SheetError, match="Google refused the service-account key") as err:
         SheetClient(info, api_base=google.api_base).open("sheet-key-1")
+    assert err.value.status == 401 and "invalid_grant" in err.value.message
+    assert google.token_requests == 1 and not google.tokens
 
 
 def test_suggest_mapping_from_common_headers():
@@ -204,3 +208,67 @@ def test_row_key_by_id_or_identity():
     assert row_key({"description": "only notes"}).startswith("sha256:")
     assert row_key({}) is None
     assert row_key({"external_id": "x" * 300}).startswith("id-sha256:")
+
+
+def test_write_needs_the_read_write_scope_and_an_editor(google):
+    """The read-only scope cannot write; the read-write scope is asked for only when
+    the client writes; a sheet shared as Viewer refuses writes."""
+    sheet = make_client(google).open("sheet-key-1")
+    with pytest.raises(SheetError, match=r"403 PERMISSION_DENIED.*insufficient") as err:
+        sheet.write_cells([(1, 8, ["Status"])])
+    assert err.value.status == 403 and google.writes == []
+    sheet = make_client(google, write=True).open("sheet-key-1")
+    sheet.widen(9)
+    sheet.write_cells([(1, 8, ["Status", "Imported On"]), (2, 8, ["Imported", "2026-01-05 10:00"])])
+    rows = google.rows("sheet-key-1")
+    assert rows[0][7:] == ["Status", "Imported On"] and rows[1][7:9] == [
+        "Imported",
+        "2026-01-05 10:00",
+    ]
+    assert google.count("write") == 1 and google.count("resize") == 1
+    book = google.spreadsheets["sheet-key-1"]
+    book.viewers = {google.service_account_info()["client_email"]}
+    assert sheet.rows(2, 2)[0][0] == "Lead 0"  # a Viewer reads
+    with pytest.raises(SheetError, match="403 PERMISSION_DENIED: The caller does not have"):
+        sheet.write_cells([(2, 8, ["Imported"])])
+
+
+def test_writes_are_retried_like_reads(google):
+    client = make_client(google, write=True, backoff=0.5)
+    sheet = client.open("sheet-key-1")
+    sheet.widen(8)
+    google.inject(429, times=1, path="write")
+    google.inject(500, times=1, path="write")
+    sheet.write_cells([(3, 8, ["Imported"])])
+    assert client.sleeps == [0.5, 1.0] and google.rows("sheet-key-1")[2][7] == "Imported"
+
+
+def test_write_back_layout_and_changed_cells():
+    names = {"user": "Salesperson", "lead": "Odoo Lead", "status": "Status", "date": "Imported On"}
+    positions, added = layout(["Name", "Email", "status"], names)
+    assert positions == {"user": 3, "lead": 4, "status": 2, "date": 5}
+    assert added == [(3, "Salesperson"), (4, "Odoo Lead"), (5, "Imported On")]
+    columns = [(0, "name"), (1, "email_from")]
+    chunk = [
+        (2, ["Ada", "ada@x.org", "Imported", "Sam", "https://o/odoo/crm/1", "2026-01-05"]),
+        (3, ["Bob", "bob@x.org"]),
+        (4, ["Ada", "ada@x.org"]),
+    ]
+    done = {
+        "user": "Sam",
+        "lead": "https://o/odoo/crm/1",
+        "status": "Imported",
+        "date": "2026-01-05",
+    }
+
+    def wanted(key, number, first):
+        if number != first:
+            return dict.fromkeys(done, "") | {"status": f"Duplicate of row {first}"}
+        return done if number == 2 else None  # row 3: nothing known of it yet
+
+    first_rows = {}
+    changes = changed_cells(chunk, columns, positions, wanted, first_rows)
+    # row 2 is up to date, row 3 left alone, row 4 is a duplicate of row 2: one range
+    # over the adjacent columns, in sheet order (status, salesperson, lead, date)
+    assert changes == [(4, 3, ["Duplicate of row 2", "", "", ""])]
+    assert set(first_rows.values()) == {2, 3}

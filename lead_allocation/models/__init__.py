@@ -16,6 +16,7 @@ from . import (
     lead_allocation_reason,
     lead_allocation_sheet,
     lead_allocation_sheet_column,
+    lead_allocation_sheet_google,
     lead_allocation_sheet_row,
     lead_allocation_sheet_sync,
     lead_allocation_sla,

@@ -3,8 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..sheets import SheetClient, SheetError, parse_service_account
-from ..sheets.rows import normalize_header, suggest_mapping
+from ..sheets import SheetError, parse_service_account
 
 SYNC_STATES = [
     ("ok", "Done"),
@@ -20,13 +19,9 @@ class LeadAllocationSheet(models.Model):
     _order = "name, id"
     _check_company_auto = True
 
-    # Rows read (and leads created) per batch; each batch is committed by the cron.
-    _sync_chunk_size = 500
     # A source failing n times in a row is next tried after interval * 2^n, at most this
     # long (or its own interval when longer).
     _sync_backoff_cap_minutes = 24 * 60
-    # "Test connection" is interactive: one attempt, and a short wait for Google.
-    _test_timeout = 10.0
 
     name = fields.Char(
         required=True, help="Also the UTM source of the leads imported from this sheet."
@@ -40,7 +35,14 @@ class LeadAllocationSheet(models.Model):
         required=True,
         help="The address of the sheet in the browser, or just its key.",
     )
-    worksheet = fields.Char(help="The tab to read; empty: the first tab.")
+    worksheet = fields.Char(
+        string="Tabs",
+        help="The tab to read, or several tabs with the same header separated by commas; "
+        "empty: the first tab.",
+    )
+    all_worksheets = fields.Boolean(
+        string="Every Tab", help="Read every tab of the spreadsheet (same header in each)."
+    )
     header_row = fields.Integer(default=1, required=True, help="Row holding the column names.")
     column_ids = fields.One2many(
         "lead.allocation.sheet.column", "sheet_id", string="Columns", copy=True
@@ -71,7 +73,29 @@ class LeadAllocationSheet(models.Model):
     service_account_email = fields.Char(
         readonly=True,
         copy=False,
-        help="Share the sheet (Viewer is enough) with this address.",
+        help="Share the sheet with this address: as Viewer, or as Editor when the sync "
+        "writes back to the sheet.",
+    )
+    write_back = fields.Boolean(
+        string="Write back to the sheet",
+        help="Keep four columns of the sheet up to date for each row read: the "
+        "salesperson, a link to the lead, the status (imported, duplicate, error) and the "
+        "import date. The sheet must be shared with the service account as Editor.",
+    )
+    write_back_user_header = fields.Char(
+        string="Salesperson Column", default="Salesperson", required=True
+    )
+    write_back_lead_header = fields.Char(string="Lead Column", default="Odoo Lead", required=True)
+    write_back_status_header = fields.Char(string="Status Column", default="Status", required=True)
+    write_back_date_header = fields.Char(
+        string="Import Date Column", default="Imported On", required=True
+    )
+    write_back_waiting = fields.Integer(
+        string="Rows Waiting for Write-Back",
+        readonly=True,
+        copy=False,
+        help="Rows whose cells could not be written at the last sync (Google refused "
+        "or failed); they are written at the next sync.",
     )
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     sync_count = fields.Integer(readonly=True, copy=False, help="Number of the last sync.")
@@ -158,22 +182,28 @@ class LeadAllocationSheet(models.Model):
         reported at once. A working connection ends the backoff of a failing source.
         """
         self.ensure_one()
+        Google = self.env["lead.allocation.sheet.google"]
         try:
-            sheet = self._open_worksheet(interactive=True)
+            tabs = Google._open_tabs(self, interactive=True)
+            sheet = tabs[0]
             headers = sheet.headers(self.header_row)
+            if self.write_back:
+                Google._check_write_access(self, tabs)
         except SheetError as error:
             return self._notify(self.env._("Connection failed"), error.message, "danger")
-        added = self._add_suggested_columns(headers)
+        added = self.env["lead.allocation.sheet.column"]._add_suggested(self, headers)
         if self.failure_count:
             self.failure_count = 0
         message = self.env._(
             "Spreadsheet “%(title)s”, worksheet “%(worksheet)s”. Headers: %(headers)s.",
             title=sheet.spreadsheet_title,
-            worksheet=sheet.title,
+            worksheet=", ".join(tab.title for tab in tabs),
             headers=", ".join(headers) or self.env._("none (empty header row)"),
         )
         if added:
             message += " " + self.env._("%(count)s column(s) mapped.", count=added)
+        if self.write_back:
+            message += " " + self.env._("The service account may write to the sheet.")
         return self._notify(self.env._("Connection works"), message, "success", reload=True)
 
     def action_sync_now(self):
@@ -230,29 +260,9 @@ class LeadAllocationSheet(models.Model):
             "context": {"active_test": False},
         }
 
-    @api.model
-    def _cron_sync(self):
-        """Sync the sources that are due: queued by "Sync now", stopped part-way (they
-        continue where they stopped, whatever their polling interval), or whose next sync
-        date (polling interval, backoff after failures) has come.
-
-        Progress is committed after each batch of rows. A source that could not finish
-        is counted as remaining, so that the scheduled action runs again at once.
-        """
-        Sync = self.env["lead.allocation.sheet.sync"]
-        due = Sync._due_sheets()
-        Sync._commit_progress(0, remaining=len(due))
-        for index, sheet in enumerate(due):
-            # None (skipped) when another sync of the source is running
-            if sheet._sync() is not None and sheet.sync_running:
-                Sync._commit_progress(0, remaining=len(due) - index)
-                break
-            if Sync._commit_progress(1) <= 0:
-                break
-
     # -- sync ------------------------------------------------------------------
     def _sync(self):
-        """Import the new rows of the sheet (see ``lead.allocation.sheet.sync``).
+        """Import the new rows of the sheet now (see ``lead.allocation.sheet.sync``).
 
         Returns the outcome counts, or None when another sync of the source is running.
         """
@@ -265,41 +275,22 @@ class LeadAllocationSheet(models.Model):
         cap = max(self._sync_backoff_cap_minutes, self.interval_minutes)
         return min(self.interval_minutes * 2 ** min(self.failure_count, 20), cap)
 
-    def _open_worksheet(self, interactive=False):
-        # sudo: the key is readable by administrators only; it is used, never shown
-        credentials = self.sudo().credentials_json
-        if not credentials:
-            raise SheetError(self.env._("No service-account key: paste one first."))
-        client = self._sheet_client(credentials, interactive=interactive)
-        return client.open(self.spreadsheet, self.worksheet or None)
+    def _tab_names(self):
+        """The tabs named in ``worksheet`` (none: the first tab)."""
+        return [name.strip() for name in (self.worksheet or "").split(",") if name.strip()]
 
-    @api.model
-    def _sheet_client(self, credentials, interactive=False):
-        """The Google client; tests point ``lead_allocation.sheets_api_base`` elsewhere.
+    def _reads_several_tabs(self):
+        """Whether the source reads several tabs: its row keys then name their tab."""
+        return self.all_worksheets or len(self._tab_names()) > 1
 
-        Interactive (a button): no retry and a short timeout; scheduled: retries with
-        exponential backoff on quota errors, 5xx and network faults.
-        """
-        # sudo: reading a technical setting
-        param = self.env["ir.config_parameter"].sudo().get_param
-        timeout = float(param("lead_allocation.sheets_timeout") or 30)
-        return SheetClient(
-            credentials,
-            api_base=param("lead_allocation.sheets_api_base") or None,
-            timeout=min(timeout, self._test_timeout) if interactive else timeout,
-            retries=0 if interactive else 5,
-            backoff=float(param("lead_allocation.sheets_backoff") or 1),
-        )
-
-    def _add_suggested_columns(self, headers):
-        known = {normalize_header(column.header) for column in self.column_ids}
-        new = [
-            {"sheet_id": self.id, "sequence": index, "header": header, "field_name": fname}
-            for index, (header, fname) in enumerate(suggest_mapping(headers))
-            if header and normalize_header(header) not in known
-        ]
-        self.env["lead.allocation.sheet.column"].create(new)
-        return sum(1 for vals in new if vals["field_name"])
+    def _write_back_names(self):
+        """``{column: header}`` of the write-back columns (see sheets.write_back)."""
+        return {
+            "user": self.write_back_user_header,
+            "lead": self.write_back_lead_header,
+            "status": self.write_back_status_header,
+            "date": self.write_back_date_header,
+        }
 
     def _notify(self, title, message, kind, reload=False):
         action = {

@@ -1,9 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..intake import IntakeError, parse_lead_payload
-from ..sheets import map_row, row_key
-from ..sheets.rows import ROW_ID_FIELD
+from ..sheets.rows import TAB_KEY_PREFIX
 
 ROW_STATES = [
     ("imported", "Imported"),
@@ -14,6 +12,7 @@ ROW_STATES = [
 
 class LeadAllocationSheetRow(models.Model):
     """Outcome of the sheet rows: the sync log of a source, and its imported row keys.
+    Only its own SQL lives here (claim, release, link, log); the sync decides.
 
     An ``imported`` line is written in the same transaction as its lead, and at most one
     exists per source and row key (unique index): a row is never imported twice, even by
@@ -36,6 +35,7 @@ class LeadAllocationSheetRow(models.Model):
     )
     state = fields.Selection(ROW_STATES, string="Outcome", required=True, readonly=True)
     row_number = fields.Integer(readonly=True, help="Row number in the sheet at that sync.")
+    worksheet = fields.Char(string="Tab", readonly=True, help="The tab of the sheet it was in.")
     lead_id = fields.Many2one(
         "crm.lead", readonly=True, index="btree_not_null", ondelete="set null"
     )
@@ -49,141 +49,41 @@ class LeadAllocationSheetRow(models.Model):
     )
     _sheet_key_idx = models.Index("(sheet_id, key, id)")
 
-    # -- the row-import engine ---------------------------------------------------------
-
     @api.model
-    def _import_chunk(self, sheet, chunk, columns, started, cache):
-        """Import one chunk of ``(row number, cells)`` of ``sheet``; the outcome counts.
-
-        A row already imported (by key) is skipped, a row repeating an earlier row of
-        this sync is a duplicate, a row refused by the intake checks an error; the other
-        rows' leads are created in one batch.
-        """
-        counts = {"imported": 0, "duplicate": 0, "error": 0, "skipped": 0}
-        rows = []
-        for number, cells in chunk:
-            data = map_row(cells, columns)
-            if key := row_key(data):
-                rows.append((number, key, data))
-        if not rows:
-            return counts
-        imported = self._imported_rows(sheet, [key for _n, key, _d in rows])
-        log, pending, seen = [], [], {}
-        for number, key, data in rows:
-            earlier = seen.get(key) or (
-                imported[key][1:] if imported.get(key, [None])[0] == sheet.sync_count else None
-            )
-            if earlier:
-                log.append(self._log_vals(sheet, number, key, "duplicate", started, *earlier))
-                continue
-            if key in imported:
-                counts["skipped"] += 1
-                continue
-            seen[key] = (number, None)
-            try:
-                pending.append((number, key, self._payload(sheet, data)))
-            except IntakeError as error:
-                log.append(
-                    self._log_vals(sheet, number, key, "error", started, message=error.message)
-                )
-        created = self._create_leads(sheet, pending, started, log, cache)
-        counts["imported"] = len(created)
-        for vals in log:
-            if vals["state"] == "duplicate" and not vals["lead_id"]:
-                vals["lead_id"] = created.get(vals["key"])
-            counts[vals["state"]] += 1
-        self._write_log(log)
-        return counts
-
-    @api.model
-    def _payload(self, sheet, data):
-        """The LeadPayload of one mapped row (checked like a webhook payload), with the
-        source's name and team; IntakeError when the row cannot be a lead."""
-        data = dict(data, source=sheet.name)
-        data.pop(ROW_ID_FIELD, None)
-        payload = parse_lead_payload(data)
-        payload.team_id = sheet.team_id.id or None
-        return payload
-
-    @api.model
-    def _log_vals(
-        self, sheet, number, key, state, started, earlier_row=None, lead_id=None, message=""
-    ):
-        if state == "duplicate":
-            message = self.env._("Same row as row %(row)s.", row=earlier_row)
-        return {
-            "sheet_id": sheet.id,
-            "key": key,
-            "state": state,
-            "row_number": number,
-            "lead_id": lead_id,
-            "message": message,
-            "date": started,
-            "sync_number": sheet.sync_count,
-        }
-
-    @api.model
-    def _imported_rows(self, sheet, keys):
+    def _imported_rows(self, sheet_id, keys):
         """``{key: [sync number, row number, lead id]}`` of the rows of ``keys`` imported."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 "SELECT key, sync_number, row_number, lead_id FROM lead_allocation_sheet_row"
                 " WHERE sheet_id = %s AND state = 'imported' AND key = ANY(%s)",
-                sheet.id,
+                sheet_id,
                 keys,
             )
         )
         return {key: rest for key, *rest in self.env.cr.fetchall()}
 
     @api.model
-    def _create_leads(self, sheet, pending, started, log, cache=None):
-        """Claim the row keys of ``pending`` (``[(number, key, payload)]``), then turn the
-        rows claimed into leads through the intake, in one batch; ``{key: lead id}``.
-
-        A key another sync claimed meanwhile is skipped (unique index); a row the intake
-        refuses loses its claim and is logged as an error, without stopping the others.
-        """
-        if not pending:
-            return {}
-        claimed = self._claim(sheet, pending, started)
-        pending = [row for row in pending if row[1] in claimed]
-        intake = self.env["lead.allocation.intake"].with_company(sheet.company_id)
-        received = intake._receive_batch(
-            [payload for _n, _k, payload in pending], "sheet", sheet.name, cache
-        )
-        created, refused = [], []
-        for (number, key, _payload), outcome in zip(pending, received, strict=True):
-            if outcome.lead:
-                created.append((key, claimed[key], outcome.lead.id))
-                continue
-            refused.append(claimed[key])
-            message = getattr(outcome.error, "message", None) or _error_text(outcome.error)
-            log.append(self._log_vals(sheet, number, key, "error", started, message=message))
-        self._release(refused)
-        self._link_leads([(row_id, lead_id) for _key, row_id, lead_id in created])
-        sheet.invalidate_recordset(["row_ids", "imported_count"])
-        return {key: lead_id for key, _row_id, lead_id in created}
-
-    @api.model
-    def _claim(self, sheet, pending, started):
-        """Insert the ``imported`` lines of ``pending`` unless already there; ``{key: id}``
-        of the lines inserted."""
+    def _claim(self, sheet_id, sync_number, started, worksheet, rows):
+        """Insert the ``imported`` lines of ``rows`` (``[(key, row number)]``) of tab
+        ``worksheet``, sync ``sync_number``, unless already there; ``{key: id}`` of the
+        lines inserted."""
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO lead_allocation_sheet_row
-                       (sheet_id, key, state, row_number, date, sync_number)
-                SELECT %s, v.key, 'imported', v.number, %s, %s
+                       (sheet_id, key, state, row_number, date, sync_number, worksheet)
+                SELECT %s, v.key, 'imported', v.number, %s, %s, %s
                   FROM unnest(%s::varchar[], %s::int[]) AS v(key, number)
                 ON CONFLICT (sheet_id, key) WHERE state = 'imported' DO NOTHING
                 RETURNING key, id
                 """,
-                sheet.id,
+                sheet_id,
                 started,
-                sheet.sync_count,
-                [key for _n, key, _v in pending],
-                [number for number, _k, _v in pending],
+                sync_number,
+                worksheet,
+                [key for key, _number in rows],
+                [number for _key, number in rows],
             )
         )
         return dict(self.env.cr.fetchall())
@@ -248,7 +148,52 @@ class LeadAllocationSheetRow(models.Model):
         )
         return {key: (row_id, message) for key, row_id, message in self.env.cr.fetchall()}
 
+    @api.model
+    def _write_back_lines(self, sheet_id, keys):
+        """What the sheet shows of each of ``keys``: ``{key: (state, lead id, salesperson
+        name, message, date)}`` of its imported line, or else of its newest error line;
+        the salesperson is the lead's current one."""
+        self.flush_model()
+        self.env["crm.lead"].flush_model(["user_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (r.key) r.key, r.state, r.lead_id, p.name, r.message, r.date
+                  FROM lead_allocation_sheet_row r
+                  LEFT JOIN crm_lead l ON l.id = r.lead_id
+                  LEFT JOIN res_users u ON u.id = l.user_id
+                  LEFT JOIN res_partner p ON p.id = u.partner_id
+                 WHERE r.sheet_id = %s AND r.key = ANY(%s) AND r.state IN ('imported', 'error')
+                 ORDER BY r.key, r.state = 'imported' DESC, r.id DESC
+                """,
+                sheet_id,
+                keys,
+            )
+        )
+        return {key: rest for key, *rest in self.env.cr.fetchall()}
 
-def _error_text(error):
-    """The message of an error that refused a row's lead (Odoo's or the database's)."""
-    return str(error.args[0]) if error.args else str(error)
+    @api.model
+    def _retab_keys(self, sheet_id, tab, several):
+        """Keep the keys of ``sheet_id`` in step with the number of tabs it reads: with
+        ``several``, give a tab to the keys without one (their tab, or ``tab`` when the
+        line does not know it: the one tab read before); else take it off the keys of
+        ``tab``. One statement that finds nothing once the keys are in step."""
+        if several:
+            prefix = SQL("%s || coalesce(worksheet, %s) || '!'", TAB_KEY_PREFIX, tab)
+            query = SQL(
+                "UPDATE lead_allocation_sheet_row SET key = %s || key,"
+                " worksheet = coalesce(worksheet, %s)"
+                " WHERE sheet_id = %s AND left(key, %s) != %s",
+                prefix, tab, sheet_id, len(TAB_KEY_PREFIX), TAB_KEY_PREFIX,
+            )  # fmt: skip
+        else:
+            prefix = f"{TAB_KEY_PREFIX}{tab}!"
+            query = SQL(
+                "UPDATE lead_allocation_sheet_row SET key = substr(key, length(%s) + 1)"
+                " WHERE sheet_id = %s AND left(key, length(%s)) = %s",
+                prefix, sheet_id, prefix, prefix,
+            )  # fmt: skip
+        self.flush_model()
+        self.env.cr.execute(query)
+        if self.env.cr.rowcount:
+            self.invalidate_model(["key", "worksheet"])

@@ -6,7 +6,6 @@
 
 from .client import SheetClient, SheetError, Worksheet, parse_service_account
 from .rows import (
-    HEADER_SUGGESTIONS,
     ROW_ID_FIELD,
     map_row,
     normalize_header,

@@ -7,13 +7,9 @@ timeouts, row ranges read in chunks (memory flat in the size of the sheet), and 
 exception type, :class:`SheetError`, carrying Google's own error text.
 """
 
-import contextlib
 import json
 import logging
-import socket
-import ssl
 import time
-import urllib.parse
 
 import gspread
 import requests
@@ -21,25 +17,23 @@ from google.auth import exceptions as auth_exceptions
 from google.oauth2 import service_account
 from gspread import urls as gspread_urls
 from gspread.http_client import HTTPClient
-from gspread.utils import ValueRenderOption, extract_id_from_url
-from urllib3 import exceptions as urllib3_exceptions
+from gspread.utils import (
+    ValueInputOption,
+    ValueRenderOption,
+    absolute_range_name,
+    extract_id_from_url,
+    rowcol_to_a1,
+)
+
+from .errors import RETRY_STATUSES, SheetError, google_errors
 
 _logger = logging.getLogger(__name__)
 
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly",)
+READ_SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly",)
+# asked for only when the source writes back to its sheet
+WRITE_SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE_API_BASE = gspread_urls.SPREADSHEETS_API_V4_BASE_URL
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SERVICE_ACCOUNT_KEYS = ("client_email", "private_key", "token_uri")
-
-
-class SheetError(Exception):
-    """Google Sheets could not be read; ``message`` is meant for the user."""
-
-    def __init__(self, message, status=None, retryable=False):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.retryable = retryable
 
 
 def parse_service_account(text):
@@ -114,91 +108,25 @@ class RetryingHTTPClient(HTTPClient):
             attempt += 1
 
 
-@contextlib.contextmanager
-def google_errors():
-    """Turn the exceptions of gspread, google-auth and requests into SheetError."""
-    try:
-        yield
-    except SheetError:
-        raise
-    except gspread.exceptions.WorksheetNotFound as exc:
-        raise SheetError(f"No worksheet named {str(exc)!r}.", status=404) from None
-    except (gspread.exceptions.SpreadsheetNotFound, PermissionError) as exc:
-        cause = exc.__cause__
-        if isinstance(cause, gspread.exceptions.APIError):
-            raise _api_error(cause) from None
-        raise SheetError("Spreadsheet not found.", status=404) from None
-    except gspread.exceptions.APIError as exc:
-        raise _api_error(exc) from None
-    except auth_exceptions.RefreshError as exc:
-        raise SheetError(f"Google refused the service-account key: {exc}", status=401) from None
-    except (requests.RequestException, auth_exceptions.TransportError) as exc:
-        raise _network_error(exc) from None
+# The settings of the client (``lead_allocation.sheets_<name>`` system parameters).
+SETTINGS = ("api_base", "timeout", "backoff")
+# "Test connection" is interactive: one attempt, and at most this wait for Google.
+INTERACTIVE_TIMEOUT = 10.0
 
 
-def _exception_chain(exc):
-    """``exc`` and the exceptions it wraps (cause, context, urllib3's reason, args)."""
-    seen, todo = set(), [exc]
-    while todo:
-        error = todo.pop(0)
-        if error is None or id(error) in seen:
-            continue
-        seen.add(id(error))
-        yield error
-        todo += [error.__cause__, error.__context__, getattr(error, "reason", None)]
-        todo += [arg for arg in getattr(error, "args", ()) if isinstance(arg, BaseException)]
-
-
-# What went wrong on the way to Google, most specific first: (exception types, words).
-NETWORK_FAULTS = (
-    ((urllib3_exceptions.NameResolutionError, socket.gaierror), "DNS: the name is unknown"),
-    ((ConnectionRefusedError,), "connection refused"),
-    (
-        (requests.Timeout, urllib3_exceptions.ReadTimeoutError, socket.timeout),
-        "no answer in time (timeout)",
-    ),
-    ((requests.exceptions.SSLError, ssl.SSLError), "the secure connection (TLS) failed"),
-    ((requests.exceptions.ProxyError,), "the proxy refused the connection"),
-    ((ConnectionResetError, urllib3_exceptions.ProtocolError), "connection reset"),
-)
-
-
-def _network_error(exc):
-    """A SheetError saying in plain words that Google could not be reached, and why
-    (connection refused, DNS, timeout...), instead of urllib3's text."""
-    chain = list(_exception_chain(exc))
-    reason = next(
-        (words for types, words in NETWORK_FAULTS if any(isinstance(e, types) for e in chain)),
-        "network error",
-    )
-    host = next((_host(e) for e in chain if _host(e)), None)
-    where = f" at {host}" if host else ""
-    return SheetError(
-        f"Google could not be reached{where} ({reason}): check the server's internet "
-        "access (DNS, firewall, proxy).",
-        retryable=True,
-    )
-
-
-def _host(error):
-    request = getattr(error, "request", None)
-    url = getattr(request, "url", None) or ""
-    return urllib.parse.urlsplit(url).netloc if isinstance(url, str) else ""
-
-
-def _api_error(exc):
-    status = exc.response.status_code
-    error = exc.error if isinstance(exc.error, dict) else {}
-    label = error.get("status") or exc.response.reason or ""
-    message = error.get("message") or exc.response.text
-    hint = ""
-    if status in (403, 404):
-        hint = " (is the sheet shared with the service account's e-mail?)"
-    return SheetError(
-        f"Google API error {status} {label}: {message}{hint}".replace("  ", " "),
-        status=status,
-        retryable=status in RETRY_STATUSES,
-    )
+def client_options(settings, interactive=False, write=False):
+    """The :class:`SheetClient` options from ``settings`` (:data:`SETTINGS`, texts or
+    None). Interactive (a button): no retry and a short timeout; scheduled: retries with
+    exponential backoff on quota errors, 5xx and network faults. ``write``: the
+    read-write scope, else the read-only one."""
+    timeout = float(settings.get("timeout") or 30)
+    return {
+        "api_base": settings.get("api_base") or None,
+        "timeout": min(timeout, INTERACTIVE_TIMEOUT) if interactive else timeout,
+        "retries": 0 if interactive else 5,
+        "backoff": float(settings.get("backoff") or 1),
+        "write": write,
+    }
 
 
 class SheetClient:
@@ -214,11 +142,13 @@ class SheetClient:
         backoff=1.0,
         max_backoff=32.0,
         sleep=time.sleep,
+        write=False,
     ):
         info = parse_service_account(credentials_info)
+        scopes = WRITE_SCOPES if write else READ_SCOPES
         self.client_email = info["client_email"]
         try:
-            credentials = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+            credentials = service_account.Credentials.from_service_account_info(info, scopes=scopes)
         except (ValueError, TypeError) as exc:
             raise SheetError(f"The service-account key is invalid: {exc}") from None
         self.gspread = gspread.Client(credentials, http_client=RetryingHTTPClient)
@@ -230,11 +160,21 @@ class SheetClient:
 
     def open(self, url_or_key, worksheet=None):
         """The :class:`Worksheet` named ``worksheet`` (the first one when empty)."""
+        return self.open_tabs(url_or_key, [worksheet] if worksheet else [])[0]
+
+    def open_tabs(self, url_or_key, names=(), every=False):
+        """The :class:`Worksheet` of each of ``names``, or of every tab (``every``), or
+        the first one (neither); one metadata request."""
         key = spreadsheet_key(url_or_key)
         with google_errors():
             book = self.gspread.open_by_key(key)
-            sheet = book.worksheet(worksheet) if worksheet else book.sheet1
-        return Worksheet(book, sheet)
+            tabs = book.worksheets()
+        by_title = {tab.title: tab for tab in tabs}
+        if every:
+            return [Worksheet(book, tab) for tab in tabs]
+        if unknown := [name for name in names if name not in by_title]:
+            raise SheetError(f"No worksheet named {unknown[0]!r}.", status=404)
+        return [Worksheet(book, by_title[name]) for name in names] or [Worksheet(book, tabs[0])]
 
 
 class Worksheet:
@@ -243,6 +183,7 @@ class Worksheet:
     def __init__(self, book, sheet):
         self._sheet = sheet
         self.spreadsheet_title = book.title
+        self.timezone = book.timezone
         self.title = sheet.title
         self.row_count = sheet.row_count
 
@@ -267,3 +208,29 @@ class Worksheet:
         for start in range(first_row, self.row_count + 1, chunk_size):
             end = min(start + chunk_size - 1, self.row_count)
             yield list(enumerate(self.rows(start, end), start))
+
+    def widen(self, col_count):
+        """Give the grid at least ``col_count`` columns (cells past the grid cannot be
+        written)."""
+        if self._sheet.col_count < col_count:
+            with google_errors():
+                self._sheet.resize(cols=col_count)
+
+    def write_cells(self, cells):
+        """Write ``cells``, ``[(row, first column, [texts])]`` (1-based), as typed text
+        (RAW: nothing is read as a formula), in one values batch update."""
+        data = [
+            {
+                "range": absolute_range_name(
+                    self.title,
+                    f"{rowcol_to_a1(row, col)}:{rowcol_to_a1(row, col + len(values) - 1)}",
+                ),
+                "values": [values],
+            }
+            for row, col, values in cells
+        ]
+        if data:
+            with google_errors():
+                self._sheet.spreadsheet.values_batch_update(
+                    {"valueInputOption": ValueInputOption.raw, "data": data}
+                )

@@ -8,6 +8,8 @@ import hashlib
 import json
 import re
 
+# A row key that names its tab starts with this (see tab_prefix).
+TAB_KEY_PREFIX = "tab:"
 # The column holding a stable id of the row, when the sheet has one.
 ROW_ID_FIELD = "external_id"
 # Without an id, a row is known by who the lead is: editing its notes, agent or company
@@ -46,9 +48,7 @@ _SUGGESTIONS = {
     ),
     ROW_ID_FIELD: ("id", "rowid", "leadid", "externalid", "uid", "reference", "ref"),
 }
-HEADER_SUGGESTIONS = {
-    header: fname for fname, headers in _SUGGESTIONS.items() for header in headers
-}
+_HEADER_FIELDS = {header: fname for fname, headers in _SUGGESTIONS.items() for header in headers}
 # Several columns mapped to one field are joined with this separator.
 _JOINERS = {"description": "\n", "tag_names": ","}
 
@@ -67,13 +67,32 @@ def suggest_mapping(headers):
     taken = set()
     result = []
     for header in headers:
-        fname = HEADER_SUGGESTIONS.get(normalize_header(header))
+        fname = _HEADER_FIELDS.get(normalize_header(header))
         if fname in taken and fname != "contact_name":
             fname = None
         if fname:
             taken.add(fname)
         result.append((header, fname))
     return result
+
+
+def resolve_columns(headers, mapping):
+    """``([(column index, field)], [missing headers])`` of ``mapping``, ``[(header, field)]``.
+
+    Columns are found by header (case, spaces and punctuation ignored), so moving a
+    column in the sheet needs no change of the mapping.
+    """
+    positions = {}
+    for index, header in enumerate(headers):
+        positions.setdefault(normalize_header(header), index)
+    columns, missing = [], []
+    for header, fname in mapping:
+        index = positions.get(normalize_header(header))
+        if index is None:
+            missing.append(header)
+        else:
+            columns.append((index, fname))
+    return columns, missing
 
 
 def map_row(values, columns):
@@ -113,3 +132,43 @@ def row_key(record, identity_fields=IDENTITY_FIELDS):
         return None
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def keyed_rows(chunk, columns, prefix=""):
+    """``[(row number, key, mapped row)]`` of the non-empty rows of ``chunk``, a list of
+    ``(row number, cells)``; ``prefix`` (:func:`tab_prefix`) is put before each key."""
+    rows = []
+    for number, cells in chunk:
+        data = map_row(cells, columns)
+        if key := row_key(data):
+            rows.append((number, prefix + key, data))
+    return rows
+
+
+def tab_prefix(title):
+    """What the keys of the rows of tab ``title`` start with, when a source reads several
+    tabs (the keys of a one-tab source have no prefix, as before several tabs could be
+    read)."""
+    return f"{TAB_KEY_PREFIX}{title}!"
+
+
+def triage(rows, imported, sync_number):
+    """Sort ``rows`` (:func:`keyed_rows`) by what the sync does with them.
+
+    ``imported`` is ``{key: (sync number, row number, lead id)}`` of the keys already
+    imported. Returns ``(new, duplicates, skipped)``: the rows to import, the
+    ``(row number, key, earlier row number, lead id)`` of the rows repeating a row of
+    this sync (``sync_number``), and the number of rows imported by earlier syncs.
+    """
+    new, duplicates, skipped, seen = [], [], 0, {}
+    for number, key, data in rows:
+        done = imported.get(key)
+        earlier = seen.get(key) or (done[1:] if done and done[0] == sync_number else None)
+        if earlier:
+            duplicates.append((number, key, *earlier))
+        elif done:
+            skipped += 1
+        else:
+            seen[key] = (number, None)
+            new.append((number, key, data))
+    return new, duplicates, skipped

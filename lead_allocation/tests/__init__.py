@@ -14,6 +14,7 @@ from . import (
     test_rule_based_assignment,
     test_scale_queries,
     test_sheet_sync,
+    test_sheet_write_back,
     test_sheets,
     test_sla,
     test_sla_tour,

@@ -38,6 +38,7 @@ class SheetCase(LeadAllocationCase):
         param("lead_allocation.sheets_backoff", "0.01")
         param("lead_allocation.sheets_timeout", "5")
         cls.Sheet = cls.env["lead.allocation.sheet"].with_user(cls.manager)
+        cls.Sync = cls.env["lead.allocation.sheet.sync"]
 
     def setUp(self):
         super().setUp()

@@ -43,7 +43,7 @@ class TestSheetSync(SheetCase):
             return commit_progress(cron, *args, **kwargs)
 
         self.patch(type(self.env["ir.cron"]), "_commit_progress", recording_commit_progress)
-        self.patch(type(self.Sheet), "_sync_chunk_size", 4)
+        self.patch(type(self.Sync), "_chunk_size", 4)
         self.run_scheduled_action()  # the polling interval has not elapsed: queued anyway
         self.assertEqual(
             progress,
@@ -71,7 +71,7 @@ class TestSheetSync(SheetCase):
         other = self.source.copy({"name": "Other sheet", "interval_minutes": 60})
         other.sudo().credentials_json = self.source.sudo().credentials_json
         other.last_sync_date = "2999-01-01 00:00:00"
-        self.env["lead.allocation.sheet"]._cron_sync()
+        self.Sync._cron_sync()
         self.assertEqual(len(self.leads()), 5)
         self.assertFalse(self.leads(other))
         self.assertEqual(self.env.ref("lead_allocation.ir_cron_sync_lead_sheets").code,
@@ -86,12 +86,12 @@ class TestSheetSync(SheetCase):
             # the cron's time runs out after the second batch
             return 0 if len(commits) == 4 else 100
 
-        Sheet = self.env["lead.allocation.sheet"].with_context(cron_id=1)
+        Sync = self.Sync.with_context(cron_id=1)
         with (
             patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
-            patch.object(type(self.Sheet), "_sync_chunk_size", 4),
+            patch.object(type(self.Sync), "_chunk_size", 4),
         ):
-            Sheet._cron_sync()
+            Sync._cron_sync()
             self.source.invalidate_recordset()
             # sources to do; sync started; two batches; the stopped source still to do
             self.assertEqual(commits, [(0, 1), (0, None), (0, None), (0, None), (0, 1)])
@@ -101,7 +101,7 @@ class TestSheetSync(SheetCase):
             self.assertIn("continues at its next run", self.source.last_sync_message)
             self.assertTrue(self.source.sync_running)
             self.assertEqual((self.source.sync_rows_done, self.source.sync_rows_total), (8, 11))
-            Sheet._cron_sync()  # due although its polling interval has not elapsed
+            Sync._cron_sync()  # due although its polling interval has not elapsed
         self.source.invalidate_recordset()
         self.assertEqual(len(self.leads()), 11)
         self.assertEqual(self.source.last_sync_state, "ok")
@@ -114,7 +114,7 @@ class TestSheetSync(SheetCase):
         batch: the sync goes on at each next run (although the source polls every 15
         minutes) until the sheet is done."""
         self.rows.extend(lead_row(i) for i in range(6, 13))
-        self.patch(type(self.Sheet), "_sync_chunk_size", 5)
+        self.patch(type(self.Sync), "_chunk_size", 5)
         self.patch(ir_cron, "MIN_TIME_PER_JOB", 0)  # the run's time is up after one batch
         self.patch(ir_cron, "MIN_RUNS_PER_JOB", 1)
         imported = []
@@ -128,7 +128,7 @@ class TestSheetSync(SheetCase):
 
     def test_crash_mid_sync_then_resume(self):
         self.rows.extend(lead_row(i) for i in range(6, 12))
-        with patch.object(type(self.Sheet), "_sync_chunk_size", 3):
+        with patch.object(type(self.Sync), "_chunk_size", 3):
             # Google keeps failing from row 8: the batches before it are kept
             self.google.inject(500, times=100, from_row=8)
             with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet_sync"):
@@ -139,18 +139,18 @@ class TestSheetSync(SheetCase):
             self.google.clear_faults()
             # the process dies while creating the leads of the second batch
             self.rows.extend(lead_row(i) for i in range(12, 15))
-            Row = type(self.env["lead.allocation.sheet.row"])
-            original = Row._create_leads
+            Sync = type(self.Sync)
+            original = Sync._create_leads
             calls = []
 
-            def crash(rows, source, pending, *args):
+            def crash(sync, source, pending, *args):
                 calls.extend(pending[:1])
                 if len(calls) == 2:
                     raise RuntimeError("worker killed")
-                return original(rows, source, pending, *args)
+                return original(sync, source, pending, *args)
 
             # (not assertRaises: it would roll back the whole block)
-            with patch.object(Row, "_create_leads", crash):
+            with patch.object(Sync, "_create_leads", crash):
                 try:
                     self.sync()
                 except RuntimeError:
@@ -175,7 +175,7 @@ class TestSheetSync(SheetCase):
         self.source.last_sync_date = fields.Datetime.now()  # the good source is not due
         attempts = self.count_attempts()
         with mute_logger("odoo.addons.lead_allocation.models.lead_allocation_sheet_sync"):
-            self.env["lead.allocation.sheet"]._cron_sync()
+            self.Sync._cron_sync()
             self.assertEqual(len(attempts), 6)  # scheduled: 5 retries (backoff patched short)
             self.assertEqual(source.last_sync_state, "failed")
             self.assertEqual(
@@ -187,10 +187,10 @@ class TestSheetSync(SheetCase):
             for _run in range(8):
                 delay = source.next_sync_date - source.last_sync_date
                 delays.append(delay)
-                self.env["lead.allocation.sheet"]._cron_sync()  # not due: no attempt
+                self.Sync._cron_sync()  # not due: no attempt
                 # the wait is over (the last try moved back in time)
                 source.last_sync_date -= delay + timedelta(seconds=1)
-                self.env["lead.allocation.sheet"]._cron_sync()  # due: one more failure
+                self.Sync._cron_sync()  # due: one more failure
         self.assertEqual(len(attempts), 6 * 9)
         self.assertEqual(source.failure_count, 9)
         minutes = [int(delay.total_seconds() // 60) for delay in delays]
@@ -201,5 +201,5 @@ class TestSheetSync(SheetCase):
         self.assertEqual(source.failure_count, 0)
         self.assertEqual(source.next_sync_date, source.last_sync_date + timedelta(minutes=15))
         source.action_sync_now()  # a queued sync does not wait for the next sync date
-        self.env["lead.allocation.sheet"]._cron_sync()
+        self.Sync._cron_sync()
         self.assertEqual((source.last_sync_state, source.imported_count), ("ok", 5))

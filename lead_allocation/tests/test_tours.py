@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .fake_google import service_account_info
+from .fake_google import FakeGoogle, service_account_info
 
 
 class TourCase(HttpCase):
@@ -125,6 +125,25 @@ class TestToursAdmin(TourCase):
         self.assertFalse(
             self.env["lead.allocation.sheet.row"].search([("sheet_id", "=", source.id)])
         )
+
+    def test_sheet_write_back_form(self):
+        google = FakeGoogle().start()
+        self.addCleanup(google.stop)
+        email = "lead-import@test-project.iam.gserviceaccount.com"
+        google.add_sheet("tour-sheet-key", "Tour leads", [["Name", "Email"]], viewers={email})
+        self.env["ir.config_parameter"].set_param(
+            "lead_allocation.sheets_api_base", google.api_base
+        )
+        source = self.env["lead.allocation.sheet"].create(
+            {"name": "Tour sheet", "spreadsheet": "tour-sheet-key", "write_back": True,
+             "credentials_input": json.dumps(google.service_account_info())}
+        )  # fmt: skip
+        source.write_back_waiting = 3
+        manager = self._user("tour_manager", "Mia Manager", 0, "sales_team.group_sale_manager")
+        url = f"/odoo/action-lead_allocation.lead_allocation_sheet_action/{source.id}"
+        self.start_tour(url, "lead_allocation_sheet_write_back", login=manager.login)
+        self.assertEqual(google.writes, [])  # refused: nothing written
+        self.assertEqual(google.rows("tour-sheet-key"), [["Name", "Email"]])
 
     def test_lead_list_shows_allocation(self):
         Lead = self.env["crm.lead"]
