@@ -14,9 +14,10 @@ from ..allocation.availability import HORIZON, Status
 FOLLOW_PARAM = "lead_allocation.follow_availability"
 OFF_HOURS_PARAM = "lead_allocation.off_hours"
 OFF_HOURS = ("next_shift", "hold")
-# The days read first: most people are next at work within them; the others (a long leave,
-# no hours) are read again up to the horizon. Python time grows with the days read.
-FIRST_LOOK = timedelta(days=7)
+# The windows read, one after the other, for those not yet found at work within the last:
+# most salespeople are at work, or next at work, within a day; the others (a weekend, a long
+# leave, no hours) are read again further. Python time grows with the days read.
+LOOKS = (timedelta(days=1), timedelta(days=7))
 
 
 class LeadAllocationAvailability(models.AbstractModel):
@@ -54,11 +55,13 @@ class LeadAllocationAvailability(models.AbstractModel):
         ``Status(at_work, next_start, away_until, tz)``: see allocation/availability.py.
         """
         start = utc.localize(now or fields.Datetime.now())
-        result = self._statuses_within(users, start, FIRST_LOOK)
-        # the few without working time in the first days (a long leave): up to the horizon
-        later = users.filtered(lambda user: result[user.id].next_start is None)
-        if later:
-            result.update(self._statuses_within(later, start, HORIZON))
+        result, later = {}, users
+        for window in (*LOOKS, HORIZON):
+            result.update(self._statuses_within(later, start, window))
+            # those without working time in this window (a weekend, a long leave): further
+            later = later.filtered(lambda user: result[user.id].next_start is None)
+            if not later:
+                break
         return result
 
     @api.model

@@ -175,7 +175,8 @@ class LeadAllocationPool(models.AbstractModel):
         Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
         for (company_id, team_id), pool_vals in sorted(pools.items()):
             members = Members._of(company_id, team_id)
-            drawing, away = Members._on_shift(members)
+            drawing, statuses = Members._on_shift(members)
+            away = self.env["lead.allocation.reason"]._away(statuses)  # in words, once per pool
             if not drawing:
                 self._leave_unassigned(
                     pool_vals, "held" if members else "unassigned", team_id, away

@@ -53,7 +53,7 @@ class LeadAllocationReason(models.AbstractModel):
     @api.model
     def _round_robin(self, user, weights, away=None):
         """By the rotation, among ``weights``; ``away``: the members passed over for not
-        being at work (``{user: Status}``), named with when they are back."""
+        being at work, in words (``_away``)."""
         reason = self.env._(
             "Assigned to %(user)s by round robin (weight %(weight)s of %(total)s)",
             user=user.name,
@@ -64,18 +64,22 @@ class LeadAllocationReason(models.AbstractModel):
 
     @api.model
     def _with_away(self, reason, away):
-        """``reason``, then each member of ``away`` and their availability: "Sam Senior:
-        away until 14 Dec" (never why: a leave's type stays private)."""
+        """``reason``, then ``away`` (see ``_away``)."""
+        return f"{reason}; {away}" if away else reason
+
+    @api.model
+    def _away(self, statuses):
+        """Each member of ``statuses`` (``{user: Status}``) and their availability: "Sam
+        Senior: away until 14 Dec" (never why: a leave's type stays private); "": none."""
         Availability = self.env["lead.allocation.availability"]
-        notes = [
+        return "; ".join(
             self.env._(
                 "%(user)s: %(availability)s",
                 user=user.name,
                 availability=Availability._describe(user, status),
             )
-            for user, status in sorted((away or {}).items(), key=lambda item: item[0].name)
-        ]
-        return "; ".join([reason, *notes])
+            for user, status in sorted(statuses.items(), key=lambda item: item[0].name)
+        )
 
     @api.model
     def _owner(self, match):
@@ -121,8 +125,8 @@ class LeadAllocationReason(models.AbstractModel):
     @api.model
     def _unassigned(self, method, team=None, away=None):
         """Left unassigned: ``method`` ``capped``, ``unassigned`` (nobody in the rotation
-        of the pool of ``team``), ``held`` (nobody of it at work: ``away``) or ``off``
-        (automatic allocation off)."""
+        of the pool of ``team``), ``held`` (nobody of it at work: ``away``, in words) or
+        ``off`` (automatic allocation off)."""
         if method == "off":
             return self.env._("Left unassigned: automatic allocation is off")
         pool = self._pool_name(team)

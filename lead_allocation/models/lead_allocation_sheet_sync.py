@@ -36,13 +36,13 @@ class LeadAllocationSheetSync(models.AbstractModel):
         is counted as remaining, so that the scheduled action runs again at once.
         """
         due = self._due_sheets()
-        self._commit_progress(0, remaining=len(due))
+        self.env["lead.allocation.job"]._commit_progress(0, remaining=len(due))
         for index, sheet in enumerate(due):
             # None (skipped) when another sync of the source is running
             if self._run(sheet) is not None and sheet.sync_running:
-                self._commit_progress(0, remaining=len(due) - index)
+                self.env["lead.allocation.job"]._commit_progress(0, remaining=len(due) - index)
                 break
-            if self._commit_progress(1) <= 0:
+            if self.env["lead.allocation.job"]._commit_progress(1) <= 0:
                 break
 
     @api.model
@@ -68,7 +68,7 @@ class LeadAllocationSheetSync(models.AbstractModel):
             )
         sheet.write(vals)
         # the form shows the sync as running from now on
-        self._commit_progress(0)
+        self.env["lead.allocation.job"]._commit_progress(0)
         if not self._try_lock(sheet):
             return None
         totals = dict.fromkeys(OUTCOMES, 0) | (sheet.sync_totals or {})
@@ -98,7 +98,7 @@ class LeadAllocationSheetSync(models.AbstractModel):
         state, offset, missing = "ok", 0, []
         for tab, size in zip(tabs, sizes, strict=True):
             if sheet.sync_rows_done < offset + size:
-                if offset and self._commit_progress(0) <= 0:
+                if offset and self.env["lead.allocation.job"]._commit_progress(0) <= 0:
                     state = "stopped"
                     break
                 run["tab"], run["prefix"] = tab.title, tab_prefix(tab.title) if several else ""
@@ -146,7 +146,7 @@ class LeadAllocationSheetSync(models.AbstractModel):
             sheet.write(
                 {"sync_rows_done": offset + last - sheet.header_row, "sync_totals": run["totals"]}
             )
-            if self._commit_progress(0) <= 0 and last < end:
+            if self.env["lead.allocation.job"]._commit_progress(0) <= 0 and last < end:
                 return "stopped", missing
             if not self._try_lock(sheet):
                 return None, missing
@@ -305,13 +305,6 @@ class LeadAllocationSheetSync(models.AbstractModel):
             SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_NAMESPACE, sheet.id)
         )
         return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _commit_progress(self, processed, remaining=None):
-        """Commit the work done when running as the cron; time left for the cron run."""
-        if not self.env.context.get("cron_id"):
-            return float("inf")
-        return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
 
 def _error_text(error):
