@@ -8,11 +8,9 @@ and in one batch, interleaved in rounds so that machine noise hits both sides al
 
 import pathlib
 import sys
-import time
 
-from common import environment, report
-
-from odoo import Command
+from ab import one_batch, one_per_transaction
+from common import environment, report, sales_team
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lead_allocation"))
 from allocation import Rotation
@@ -22,42 +20,8 @@ LEADS, ROUNDS = 1000, 10
 
 def setup():
     with environment() as env:
-        env["res.users"].search([("allocation_weight", ">", 0)]).allocation_weight = 0
-        group = env.ref("sales_team.group_sale_salesman")
-        users = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                [
-                    {
-                        "name": f"Bench {weight}",
-                        "login": f"bench_alloc_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": weight,
-                    }
-                    for i, weight in enumerate((10, 5, 5))
-                ]
-            )
-        )
-        team = env["crm.team"].create(
-            {"name": "Bench Team", "member_ids": [Command.set(users.ids)]}
-        )
+        team, users = sales_team(env, "Bench", (10, 5, 5))
         return team.id, {u.id: u.allocation_weight for u in users}
-
-
-def one_per_transaction(vals_list):
-    start = time.perf_counter()
-    for vals in vals_list:
-        with environment() as env:
-            env["crm.lead"].create(vals)
-    return time.perf_counter() - start
-
-
-def one_batch(vals_list):
-    start = time.perf_counter()
-    with environment() as env:
-        env["crm.lead"].create(vals_list)
-    return time.perf_counter() - start
 
 
 def main():

@@ -10,33 +10,17 @@ the leads of a batch.
 from datetime import timedelta
 
 from ab import compare
-from common import environment
+from common import environment, sales_team
 
-from odoo import Command, fields
+from odoo import fields
 
 ROUNDS, PER_ROUND = 6, 100
 
 
 def setup():
     with environment() as env:
-        env["res.users"].search([("allocation_weight", ">", 0)]).allocation_weight = 0
-        group = env.ref("sales_team.group_sale_salesman")
+        team, users = sales_team(env, "Availability Bench", (5, 5, 5))
         calendar = env.ref("resource.resource_calendar_std")
-        users = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                [
-                    {
-                        "name": f"Availability bench {tz}",
-                        "login": f"bench_avail_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": 5,
-                    }
-                    for i, tz in enumerate(("Europe/Brussels", "America/New_York", "UTC"))
-                ]
-            )
-        )
         for user, tz in zip(users, ("Europe/Brussels", "America/New_York", "UTC"), strict=True):
             user.allocation_calendar_id = False if tz == "UTC" else calendar  # UTC: flexible
             user.allocation_tz = tz
@@ -48,9 +32,6 @@ def setup():
                 "date_from": now - timedelta(days=1),
                 "date_to": now + timedelta(days=7),
             }
-        )
-        team = env["crm.team"].create(
-            {"name": "Availability Bench", "member_ids": [Command.set(users.ids)]}
         )
         return team.id
 

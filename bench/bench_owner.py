@@ -10,33 +10,14 @@ of one match (``lead.allocation.owner._match``) on those 100,000 contacts.
 """
 
 from ab import compare
-from common import environment, timed
-
-from odoo import Command
+from common import environment, sales_team, timed
 
 COMPANIES, PEOPLE, ROUNDS, PER_ROUND = 20_000, 80_000, 6, 100
 
 
 def setup():
     with environment() as env:
-        env["res.users"].search([("allocation_weight", ">", 0)]).allocation_weight = 0
-        group = env.ref("sales_team.group_sale_salesman")
-        users = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                [
-                    {
-                        "name": f"Owner bench {i}",
-                        "login": f"bench_owner_{i}",
-                        "group_ids": [Command.set(group.ids)],
-                        "allocation_weight": 5,
-                    }
-                    for i in range(3)
-                ]
-            )
-        )
-        env["crm.team"].create({"name": "Owner Bench", "member_ids": [Command.set(users.ids)]})
+        _team, users = sales_team(env, "Owner Bench", (5, 5, 5))
         env.cr.execute(
             """
             INSERT INTO res_partner (name, complete_name, is_company, email, email_normalized,

@@ -46,6 +46,16 @@ def environment(uid=SUPERUSER_ID, context=None):
         yield api.Environment(cr, uid, context or {})
 
 
+def sales_team(env, name, weights):
+    """A sales team of new salespeople with ``weights``, the only ones in the rotation (the
+    tests' ``create_team``); returns the team and the users."""
+    from odoo.addons.lead_allocation.tests.common import create_team
+
+    env["res.users"].search([("allocation_weight", ">", 0)]).allocation_weight = 0
+    users, team = create_team(env, name, weights)
+    return team, users
+
+
 def timed(func, repeat=3):
     """Best wall time of ``repeat`` runs of ``func()`` (noise on shared machines is one-sided)."""
     best = None

@@ -10,6 +10,7 @@ from . import (
     test_isolation_probes,
     test_multi_company,
     test_owner,
+    test_owner_sheet,
     test_pool_tickets,
     test_rule_based_assignment,
     test_scale_queries,
