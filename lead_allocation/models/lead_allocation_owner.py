@@ -80,7 +80,7 @@ class LeadAllocationOwner(models.AbstractModel):
     def _why_not(self, match, company_id, statuses):
         """Why the owner of ``match`` may not receive a lead of ``company_id`` (None: they
         may): ``ambiguous``, ``ineligible`` (archived, not an internal sales user, not in
-        the company), ``paused``, or their availability in words when ``statuses`` (of
+        the company), ``paused``, or ``away`` when ``statuses`` (of
         the setting "Follow working hours and time off") says they are not at work."""
         owner = match.owner
         if not owner:
@@ -96,7 +96,7 @@ class LeadAllocationOwner(models.AbstractModel):
             return "paused"
         status = statuses.get(owner.id)
         if status and not status.at_work:
-            return self.env["lead.allocation.availability"]._describe(owner, status)
+            return "away"
         return None
 
     @api.model

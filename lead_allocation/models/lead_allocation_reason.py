@@ -105,8 +105,8 @@ class LeadAllocationReason(models.AbstractModel):
             status = self.env._("is paused")
         elif why == "ineligible":
             status = self.env._("cannot receive leads of this company")
-        else:  # not at work: their availability, in words
-            status = self.env._("is not at work: %(availability)s", availability=why)
+        else:  # away: when they are back, the rotation's part of the reason says
+            status = self.env._("is not at work")
         return self.env._(
             "%(user)s, salesperson of %(customer)s, %(status)s",
             user=match.owner.name,

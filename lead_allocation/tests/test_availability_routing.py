@@ -179,7 +179,8 @@ class TestOwnerAndWebhook(RoutingCase):
         lead = self._leads(MONDAY_BRUSSELS_ONLY, email_from="x@acme.example")
         self.assertEqual((lead.user_id, lead.allocation_method), (self.senior, "round_robin"))
         self.assertIn(
-            "; Jo Junior, salesperson of Acme, is not at work: starts at 09:00 (America/New_York)",
+            "; Jo Junior: starts at 09:00 (America/New_York); "
+            "Jo Junior, salesperson of Acme, is not at work",
             lead.allocation_reason,
         )
         lead = self._leads(MONDAY_EVERYONE, email_from="x@acme.example")
