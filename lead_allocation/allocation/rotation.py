@@ -16,9 +16,16 @@ problem*, Discrete Mathematics 32, 1980), which keeps every prefix within
   ``(x_i + mu) / (w_i / W)``.  Ties go to the smallest key, so the sequence is
   deterministic.
 
-All arithmetic is on integers (scaled by ``W * (2k - 2)``): no rounding.
+All arithmetic is on integers: no rounding while the same members are drawn among.
 
-The rotation state is the counts since the pool last changed.  Any
+Availability: members outside their working hours or on time off are left out of a
+draw without a new epoch. Each lead's *credit* (what the exact shares add up) goes to the
+members it was drawn among only, and the rule above reads the credits instead of
+``n * w_i / W``: a member back at work missed no credit while away, so gets no burst of
+catch-up leads, and nobody starves however often the members at work change
+(property-tested: within two leads of the share of the leads each could receive).
+
+The rotation state is the counts and credits since the pool last changed.  Any
 change of the pool (a weight edit, a pause, a new member, a cap reached) starts
 a new *epoch* with zero counts: the bound then holds from that point on, with
 the new weights, and nobody receives a burst of catch-up leads.  A change that
@@ -43,34 +50,51 @@ def signature(weights: Mapping[Hashable, int], generation: str = "") -> str:
     return f"{members}@{generation}" if generation else members
 
 
-def pick(weights: Mapping[Hashable, int], counts: Mapping[Hashable, int]) -> Hashable:
-    """Return who gets the next lead.
+# Credits are counted in units of 1 / (RESOLUTION * W), W the weights of all the members
+# of the epoch: exact while every member is drawn among (Tijdeman's case); a share among
+# fewer members is rounded to the unit, a billionth of a lead.
+RESOLUTION = 10**9
 
-    ``weights`` maps each member to a positive integer weight; ``counts`` maps
-    members to the leads they received in this epoch (missing means 0; keys
-    that are not in ``weights`` are ignored).
+
+def draw(
+    weights: Mapping[Hashable, int], counts: Mapping[Hashable, int], credits: dict, unit: int
+) -> Hashable:
+    """Tijdeman's rule on *credits*: return who gets the next lead among ``weights`` and
+    share its credit among them (``credits`` is updated, in integer units: ``unit`` is
+    one lead).
+
+    A member's credit is the part of the leads they could receive that their weight gave
+    them: each lead adds ``w_i / W`` to each member of ``weights`` (``W`` their sum). Drawn
+    from the start of an epoch among the same members, the credit is ``n * w_i / W`` and
+    this is the rule above: *allowed*, ``x_i + 1 - credit_i <= mu``; first *deadline*,
+    the lead after which the credit would pass ``x_i + mu``. When the members drawn among change,
+    each keeps the credit of the leads they could receive, so the choice follows them.
     """
-    members = sorted(key for key, weight in weights.items() if weight > 0)
-    if not members:
+    if not weights:
         raise ValueError("nobody to allocate to: every weight is zero")
-    if len(members) == 1:
-        return members[0]
-    total = sum(weights[key] for key in members)
-    step = sum(counts.get(key, 0) for key in members) + 1  # the step being decided
-    scale = 2 * len(members) - 2  # mu = (scale - 1) / scale
-    best_key, best_deadline = None, None
-    for key in members:
-        weight, count = weights[key], counts.get(key, 0)
-        # allowed: count + 1 - step * weight / total <= mu, times total * scale
-        if (count + 1) * total * scale - step * weight * scale > (scale - 1) * total:
-            continue
-        # deadline (count + mu) * total / weight, compared as a fraction
-        deadline = ((count * scale + scale - 1) * total, weight * scale)
-        if best_deadline is None or deadline[0] * best_deadline[1] < best_deadline[0] * deadline[1]:
-            best_key, best_deadline = key, deadline
-    if best_key is None:  # cannot happen (Tijdeman's theorem), kept as a safety net
-        raise AssertionError(f"no member allowed; weights={weights!r} counts={counts!r}")
-    return best_key
+    total = sum(weights.values())
+    shares = {key: weight * unit // total for key, weight in weights.items()}
+    for key in sorted(weights)[: unit - sum(shares.values())]:  # the rounding, if any
+        shares[key] += 1
+    scale = max(2 * len(weights) - 2, 1)  # mu = (scale - 1) / scale
+
+    def behind(key):  # (x_i + mu - credit_i) * scale, in units
+        return (counts.get(key, 0) * unit - credits.get(key, 0)) * scale + (scale - 1) * unit
+
+    allowed = [
+        key
+        for key in sorted(weights)
+        if ((counts.get(key, 0) + 1) * unit - credits.get(key, 0) - shares[key]) * scale
+        <= (scale - 1) * unit
+    ]
+    best = None
+    for key in allowed or sorted(weights):  # the fallback cannot happen among the same members
+        # deadline behind(key) / weight, compared as a fraction (ties: the smallest key)
+        if best is None or behind(key) * weights[best] < behind(best) * weights[key]:
+            best = key
+    for key, share in shares.items():
+        credits[key] = credits.get(key, 0) + share
+    return best
 
 
 class Rotation:
@@ -78,7 +102,7 @@ class Rotation:
     given back (handed out first) and the pending tickets: ``[ticket, members drawn,
     members drawn in an earlier epoch]``."""
 
-    __slots__ = ("_drawing", "counts", "pending", "returned", "signature")
+    __slots__ = ("_drawing", "counts", "credits", "pending", "returned", "signature")
 
     def __init__(
         self,
@@ -86,26 +110,44 @@ class Rotation:
         counts: Mapping[Hashable, int] | None = None,
         returned: Sequence[Hashable] = (),
         pending: Sequence[Sequence] = (),
+        credits: Mapping[Hashable, int] | None = None,
     ):
         self.signature = sig
         self.counts = dict(counts or {})
         self.returned = list(returned)
         self.pending = [[ticket, list(keys), list(earlier)] for ticket, keys, earlier in pending]
+        self.credits = dict(credits or {})
         self._drawing = [None, [], []]  # the entry of the draws not reserved yet
 
-    def next(self, weights: Mapping[Hashable, int], generation: str = "") -> Hashable:
-        """Pick the member for the next lead and record it."""
+    def next(
+        self, weights: Mapping[Hashable, int], generation: str = "", available=None
+    ) -> Hashable:
+        """Pick the member for the next lead among those ``available`` (default: every
+        member of ``weights``) and record it.
+
+        Members not available (outside their working hours, on time off) keep their
+        place in the epoch, whose signature is that of all the members: only the members
+        available share each lead's *credit*, by their weights (see ``draw``). So a member
+        back at work has missed no credit while away and gets no catch-up, and nobody
+        starves however often the members available change. With every member available,
+        the credits are ``n * w_i / W`` and the draw is Tijdeman's."""
         sig = signature(weights, generation)
         if sig != self.signature:  # the pool changed: new epoch, no catch-up
-            self.signature, self.counts, self.returned = sig, {}, []
+            self.signature, self.counts, self.returned, self.credits = sig, {}, [], {}
             # what running requests drew still counts for daily caps, but is not given
             # back: the new epoch's counts do not include it
             for entry in [*self.pending, self._drawing]:
                 entry[1:] = [], entry[2] + entry[1]
-        if self.returned:  # same epoch, so the member is in ``weights``
-            key = self.returned.pop(0)
+        drawing = {
+            key: weight
+            for key, weight in weights.items()
+            if weight > 0 and (available is None or key in available)
+        }
+        key = next((key for key in self.returned if key in drawing), None)
+        if key is not None:  # given back by a failed request: its credit was shared then
+            self.returned.remove(key)
         else:
-            key = pick(weights, self.counts)
+            key = draw(drawing, self.counts, self.credits, RESOLUTION * sum(weights.values()))
             self.counts[key] = self.counts.get(key, 0) + 1
         self._drawing[1].append(key)
         return key

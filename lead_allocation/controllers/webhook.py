@@ -221,15 +221,15 @@ class LeadWebhookController(http.Controller):
             "ignored_fields": payload.ignored_fields,
         }
         if payload.user_id:
-            result["agent_available"] = payload.user_id in available
+            result["agent_available"] = lead.user_id.id in available
         return result
 
     def _agents_available(self, pairs):
         """The ids of the agents named by the payloads of ``pairs`` (``(lead, payload)``)
         who are at work now (all of them unless "Follow working hours and time off")."""
-        named = {payload.user_id for lead, payload in pairs if lead and payload.user_id}
+        named = {lead.sudo().user_id.id for lead, payload in pairs if lead and payload.user_id}
         # sudo: whether the agents the integration named are at work, nothing more
-        agents = request.env["res.users"].sudo().browse(named)
+        agents = request.env["res.users"].sudo().browse(named).exists()
         return request.env["lead.allocation.availability"]._at_work_ids(agents)
 
     def _conflict(self):

@@ -95,7 +95,9 @@ class LeadAllocationMembers(models.AbstractModel):
         """Flush the leads, so that ``_received`` reads them on any cursor: only when a
         member has a daily cap (nothing is read otherwise)."""
         if members.filtered("allocation_daily_cap"):
-            self.env["crm.lead"].flush_model(["user_id", "allocation_method", "create_date"])
+            self.env["crm.lead"].flush_model(
+                ["user_id", "allocation_method", "allocation_assigned_at", "create_date"]
+            )
 
     @api.model
     def _received(self, members, cr, rotation=None):
@@ -111,7 +113,9 @@ class LeadAllocationMembers(models.AbstractModel):
                 "SELECT lead.user_id, count(*) FROM crm_lead lead"
                 " JOIN unnest(%s::int[], %s::timestamp[]) AS day(user_id, start)"
                 " ON day.user_id = lead.user_id"
-                " WHERE lead.allocation_method = 'round_robin' AND lead.create_date >= day.start"
+                " WHERE lead.allocation_method = 'round_robin'"
+                # given to them today: a lead held overnight counts on the day it is given
+                " AND COALESCE(lead.allocation_assigned_at, lead.create_date) >= day.start"
                 " GROUP BY lead.user_id",
                 (list(midnights), list(midnights.values())),
             )
@@ -147,41 +151,45 @@ class LeadAllocationMembers(models.AbstractModel):
         )
 
     @api.model
-    def _pick(self, members, rotation, count, received_today):
+    def _pick(self, members, rotation, count, received_today, drawing=None):
         """``[(user, weights)]`` for the next ``count`` leads of the pool of ``members``,
+        drawn among ``drawing`` (those at work, see ``_on_shift``; default: all),
         advancing ``rotation``; ``weights`` are those the user was picked among. A lead
         that every capped member is full for gets an empty user and no weights.
         ``received_today`` (see ``_received``) is updated with the picks.
         """
         # any change of the members' settings restarts the rotation, even one undone since
         generation = str(max(filter(None, members.mapped("allocation_changed_at")), default=""))
+        available = None if drawing is None or drawing == members else set(drawing.ids)
         # records iterated from ``members`` share its prefetch: what the lead's create reads
         # of the chosen salespeople later (partner, e-mail) is one query for all of them
         by_id = {user.id: user for user in members}
         picks = []
         for _i in range(count):
             weights = {
-                user.id: user.allocation_weight
-                for user in members
-                if not user.allocation_daily_cap
-                or received_today[user.id] < user.allocation_daily_cap
+                user.id: user.allocation_weight for user in self._under_cap(members, received_today)
             }
-            if not weights:
+            among = {
+                key: weight
+                for key, weight in weights.items()
+                if available is None or key in available
+            }
+            if not among:
                 picks.append((members.browse(), {}))
                 continue
-            user = by_id[rotation.next(weights, generation)]
+            user = by_id[rotation.next(weights, generation, available)]
             received_today[user.id] += 1
-            picks.append((user, weights))
+            picks.append((user, among))
         return picks
 
     @api.model
-    def _pick_other(self, members, rotation, received, owner):
-        """``(user, weights)`` of the next pick of the rotation that is not ``owner`` (a
-        pick of them is passed over), or an empty user and no weights."""
+    def _pick_other(self, members, rotation, received, owner, drawing=None):
+        """``(user, weights)`` of the next pick of the rotation, among ``drawing``, that
+        is not ``owner`` (a pick of them is passed over), or an empty user and no weights."""
         # a member other than the owner comes up within this many picks
-        tries = sum(self._under_cap(members, received).mapped("allocation_weight")) + 1
+        tries = sum(self._under_cap(drawing or members, received).mapped("allocation_weight")) + 1
         for _i in range(tries):
-            user, weights = self._pick(members, rotation, 1, received)[0]
+            user, weights = self._pick(members, rotation, 1, received, drawing)[0]
             if user != owner:
                 return user, weights
         return members.browse(), {}

@@ -52,8 +52,8 @@ class LeadAllocationOwner(models.AbstractModel):
             {email for email in emails if email},
         )
         matches = [
-            self._contact_match(vals.get("partner_id"), email, contacts)
-            for vals, email in zip(vals_list, emails, strict=True)
+            self._contact_match(vals.get("partner_id"), email, contacts, company_id)
+            for vals, email, company_id in zip(vals_list, emails, companies, strict=True)
         ]
         # sudo: reading a setting
         extra = (
@@ -101,8 +101,9 @@ class LeadAllocationOwner(models.AbstractModel):
 
     @api.model
     def _contacts(self, partner_ids, emails):
-        """``{partner id or e-mail: [(owner id, customer name)]}`` of the contacts given
-        or with one of ``emails``: their salesperson, else their company's."""
+        """``{partner id or e-mail: [(owner id, customer name, company id)]}`` of the
+        contacts given or with one of ``emails``: their salesperson, else their company's;
+        the company the contact belongs to (None: shared)."""
         if not partner_ids and not emails:
             return {}
         self.env["res.partner"].flush_model(
@@ -111,7 +112,7 @@ class LeadAllocationOwner(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT contact.id, contact.email_normalized,
+                SELECT contact.id, contact.email_normalized, contact.company_id,
                        COALESCE(contact.user_id, company.user_id),
                        CASE WHEN COALESCE(contact.user_id, company.user_id) = company.user_id
                             THEN company.name ELSE contact.name END
@@ -126,24 +127,26 @@ class LeadAllocationOwner(models.AbstractModel):
             )
         )
         found = {}
-        for partner_id, email, owner_id, name in self.env.cr.fetchall():
+        for partner_id, email, company_id, owner_id, name in self.env.cr.fetchall():
             if partner_id in partner_ids:
-                found.setdefault(partner_id, []).append((owner_id, name))
+                found.setdefault(partner_id, []).append((owner_id, name, company_id))
             if email in emails:
-                found.setdefault(email, []).append((owner_id, name))
+                found.setdefault(email, []).append((owner_id, name, company_id))
         return found
 
     @api.model
-    def _contact_match(self, partner_id, email, contacts):
-        rows = contacts.get(partner_id or email)
-        if not rows:
-            return None
-        owners = {owner_id for owner_id, _name in rows if owner_id}
+    def _contact_match(self, partner_id, email, contacts, company_id):
+        """The Match of the lead's contact (``partner_id``), else of the contacts with its
+        ``email`` that belong to its company ``company_id`` or to none."""
+        rows = contacts.get(partner_id) if partner_id else contacts.get(email)
+        if not partner_id:
+            rows = [row for row in rows or () if row[2] in (None, company_id)]
+        owners = {row[0] for row in rows or () if row[0]}
         if not owners:
             return None
         owner_id = single_owner(owners)
         how = "contact" if partner_id else "email"
-        name = next(name for owner, name in rows if owner == owner_id) if owner_id else rows[0][1]
+        name = next(row[1] for row in rows if row[0] == owner_id) if owner_id else rows[0][1]
         return Match(self._user(owner_id), name, how if owner_id else "ambiguous", email or "")
 
     @api.model

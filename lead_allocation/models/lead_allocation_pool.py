@@ -64,6 +64,12 @@ class LeadAllocationPool(models.AbstractModel):
         default) is not a choice either: the lead is kept by its creator.
         """
         named_by = self.env.context.get("lead_allocation_named_by")
+        if not (
+            isinstance(named_by, (list, tuple))
+            and len(named_by) == 2
+            and named_by[0] in ("webhook", "sheet")
+        ):
+            named_by = None  # only the intake names salespeople (webhook, Google Sheets)
         allocates = self._allocates_for_current_user()
         chosen, rotation, kept = [], [], []
         for vals in vals_list:
@@ -178,14 +184,16 @@ class LeadAllocationPool(models.AbstractModel):
             drawing, statuses = Members._on_shift(members)
             away = self.env["lead.allocation.reason"]._away(statuses)  # in words, once per pool
             if not drawing:
+                for vals in pool_vals if members else ():  # held: given out in its company
+                    vals.setdefault("company_id", company_id)
                 self._leave_unassigned(
                     pool_vals, "held" if members else "unassigned", team_id, away
                 )
                 continue
-            Members._flush(drawing)
+            Members._flush(members)
             with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
-                received = Members._received(drawing, cr, rotation)
-                picks = Members._pick(drawing, rotation, len(pool_vals), received)
+                received = Members._received(members, cr, rotation)
+                picks = Members._pick(members, rotation, len(pool_vals), received, drawing)
             for vals, (user, weights) in zip(pool_vals, picks, strict=True):
                 if user:
                     self._give(vals, user, weights, away)
@@ -250,17 +258,18 @@ class LeadAllocationPool(models.AbstractModel):
         Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
         moves = {}
         for (company_id, team_id), pool_leads in sorted(pools.items()):
-            drawing, _away = Members._on_shift(Members._of(company_id, team_id), False)
-            Members._flush(drawing)
-            received = Members._received(drawing, self.env.cr)
+            members = Members._of(company_id, team_id)
+            drawing, _away = Members._on_shift(members, False)
+            Members._flush(members)
+            received = Members._received(members, self.env.cr)
             under_cap = Members._under_cap(drawing, received)
             movable = [lead for lead in pool_leads if under_cap - lead.user_id]
             if not movable:
                 continue
             with State._locked(pool_key(company_id, team_id)) as (rotation, cr):
-                received = Members._received(drawing, cr, rotation)
+                received = Members._received(members, cr, rotation)
                 for lead in movable:
-                    pick = Members._pick_other(drawing, rotation, received, lead.user_id)
+                    pick = Members._pick_other(members, rotation, received, lead.user_id, drawing)
                     if pick[0]:
                         moves[lead.id] = self._move(lead, *pick, hours, working)
         return moves
@@ -269,7 +278,7 @@ class LeadAllocationPool(models.AbstractModel):
     def _move(self, lead, user, weights, hours, working):
         """The write values giving ``lead`` to ``user``, picked among ``weights``."""
         Reason = self.env["lead.allocation.reason"]
-        if lead.allocation_method == "held":
+        if not lead.user_id:  # held until working hours
             reason = Reason._released(user, weights, lead.create_date)
             return {
                 "user_id": user.id,

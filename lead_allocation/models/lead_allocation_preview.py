@@ -66,7 +66,7 @@ class LeadAllocationPreview(models.AbstractModel):
         Members = self.env["lead.allocation.members"]
         drawing, away = Members._on_shift(members, statuses=statuses)
         Members._with_running(received_today, members, rotation)
-        picks = Members._pick(drawing, rotation, count, Counter(received_today))
+        picks = Members._pick(members, rotation, count, Counter(received_today), drawing)
         total_weight = sum(members.mapped("allocation_weight"))
         return {
             "id": team_id,

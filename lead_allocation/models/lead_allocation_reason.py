@@ -95,6 +95,12 @@ class LeadAllocationReason(models.AbstractModel):
     def _owner_passed_over(self, match, why):
         """Why the customer's salesperson did not get the lead (``why``: see
         ``lead.allocation.owner._why_not``)."""
+        if why == "ambiguous" and "@" in match.detail:
+            return self.env._(
+                "no existing customer: several contacts with the e-mail address %(email)s "
+                "have different salespeople",
+                email=match.detail,
+            )
         if why == "ambiguous":
             return self.env._(
                 "no existing customer: several customers with different salespeople "

@@ -55,6 +55,11 @@ class LeadAllocationState(models.Model):
     pending = fields.Json(
         readonly=True, help="Tickets of the requests still running, with their members."
     )
+    credits = fields.Json(
+        readonly=True,
+        help="Part of the leads each member could receive (at work) that their weight gave "
+        "them, in units of allocation.rotation.draw.",
+    )
 
     _pool_key_id_idx = models.Index("(pool_key, id)")
 
@@ -171,14 +176,16 @@ class LeadAllocationState(models.Model):
     def _insert(self, cr, pool_key, rotation):
         # under the pool's lock: the ids of a pool's rows follow their commits
         cr.execute(
-            "INSERT INTO lead_allocation_state (pool_key, signature, counts, returned, pending)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO lead_allocation_state"
+            " (pool_key, signature, counts, returned, pending, credits)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
             (
                 pool_key,
                 rotation.signature,
                 json.dumps(rotation.counts),
                 json.dumps(rotation.returned),
                 json.dumps(rotation.pending),
+                json.dumps(rotation.credits),
             ),
         )
 
@@ -200,7 +207,7 @@ class LeadAllocationState(models.Model):
         cr.execute("DELETE FROM lead_allocation_claim WHERE NOT id = ANY(%s)", (pending,))
 
 
-_COLUMNS = "id, signature, counts, returned, pending"
+_COLUMNS = "id, signature, counts, returned, pending, credits"
 
 
 @contextmanager
@@ -225,12 +232,13 @@ def _rotation(row):
     """The ``Rotation`` of a row of ``_COLUMNS`` (none: a new pool)."""
     if not row or row[0] is None:
         return Rotation()
-    _id, sig, counts, returned, pending = row
+    _id, sig, counts, returned, pending, credits = row
     return Rotation(
         sig,
         {int(key): count for key, count in (counts or {}).items()},
         returned or (),
         pending or (),
+        {int(key): credit for key, credit in (credits or {}).items()},
     )
 
 

@@ -117,6 +117,7 @@ class TestHold(RoutingCase):
             Hold._cron_release()
             Hold._cron_release()
         self.assertEqual(leads.user_id, self.senior, "only Sam is at work")
+        self.assertEqual(leads.company_id, self.company, "held in the company of its pool")
         self.assertEqual(set(leads.mapped("allocation_method")), {"round_robin"})
         self.assertIn("when working hours began (held since", leads[0].allocation_reason)
         self.assertEqual(

@@ -138,6 +138,27 @@ class TestOwnerRouting(LeadAllocationCase):
             lead.allocation_reason,
         )
 
+    def test_contacts_of_another_company_do_not_match(self):
+        other = self.env["res.company"].create({"name": "Other Co"})
+        self.env["res.partner"].create(
+            {
+                "name": "Other's Zed",
+                "email": "zed@zed.example",
+                "company_id": other.id,
+                "user_id": self.junior_1.id,
+            }
+        )
+        lead = self._lead(email_from="zed@zed.example")
+        self.assertEqual(lead.allocation_method, "round_robin")
+
+    def test_only_the_intake_names_salespeople(self):
+        """The context key the intake names agents with says webhook or sheet, nothing else."""
+        Lead = self.env["crm.lead"].with_user(self.manager)
+        lead = Lead.with_context(lead_allocation_named_by="round_robin").create(
+            {"name": "Forged", "user_id": self.junior_1.id}
+        )
+        self.assertEqual(lead.allocation_method, "manual")
+
     def test_setting_off_and_explicit_salesperson(self):
         lead = self._lead(email_from="new@acme.example", user_id=self.junior_1.id)
         self.assertEqual((lead.user_id, lead.allocation_method), (self.junior_1, "manual"))
