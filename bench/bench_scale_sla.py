@@ -44,7 +44,9 @@ def columns(env):
 
 def setup(leads):
     with environment() as env:
-        _users, teams = populate(env, leads, columns=columns(env))
+        users, teams = populate(env, leads, columns=columns(env))
+        users.allocation_weight = 1  # everyone in the rotation, which gives the leads
+        env["ir.config_parameter"].set_param("lead_allocation.auto_allocation_enabled", True)
         teams.write({"allocation_sla_hours": 24, "allocation_sla_max": 1})
         env["crm.team"].search([("id", "not in", teams.ids)]).allocation_sla_hours = 0
 
