@@ -5,8 +5,9 @@ the ORM in batches, then copies one lead made by the ORM ``leads`` times with on
 ``INSERT ... SELECT generate_series`` (every NOT NULL column set): the leads are shared out
 evenly among the salespeople, each in its salesperson's team and its team's first stage,
 created over the last 90 days, half of them leads and half opportunities. 1 % of them get an
-activity of their salesperson. ``size(argv, default)`` reads ``--size N`` from the command
-line, for quick runs.
+activity of their salesperson. ``columns`` (column name -> SQL expression of the lead's number
+``g``) replaces or adds the values of columns. ``size(argv, default)`` reads ``--size N`` from
+the command line, for quick runs.
 """
 
 import argparse
@@ -73,8 +74,27 @@ def create_people(env, prefix):
     return users, teams, team_of
 
 
-def populate(env, leads, prefix="Scale"):
-    """Create the people and ``leads`` leads; returns ``(users, teams)``."""
+# column -> SQL expression of the lead's number g; {users}, {teams} (the team of each
+# salesperson), {n} (the number of salespeople), {stage} (the first stage) and {prefix} are
+# filled in; "%%" is a modulo
+AGO = "now() at time zone 'UTC' - make_interval(mins => g %% (90 * 24 * 60))"
+DEFAULTS = {
+    "name": "{prefix} || ' lead ' || g",
+    "user_id": "({users})[1 + g %% {n}]",
+    "team_id": "({teams})[1 + g %% {n}]",
+    "stage_id": "{stage}",
+    "priority": "((g %% 4)::text)",
+    "type": "CASE WHEN g %% 2 = 0 THEN 'lead' ELSE 'opportunity' END",
+    "create_date": AGO,
+    "allocation_method": "'round_robin'",
+    "allocation_assigned_at": AGO,
+    "email_from": "'lead' || g || '@example.com'",
+}
+
+
+def populate(env, leads, prefix="Scale", columns=None):
+    """Create the people and ``leads`` leads; returns ``(users, teams)``. ``columns``: column
+    name -> SQL expression of ``g`` (the lead's number), replacing or added to ``DEFAULTS``."""
     started = time.perf_counter()
     env["ir.config_parameter"].set_param("lead_allocation.auto_allocation_enabled", False)
     users, teams, team_of = create_people(env, prefix)
@@ -83,32 +103,27 @@ def populate(env, leads, prefix="Scale"):
         {"name": "Template", "user_id": users[0].id, "team_id": teams[0].id}
     )
     env.flush_all()
-    skip = ["name", "user_id", "team_id", "stage_id", "priority", "type", "create_date"]
-    skip += ["allocation_method", "allocation_assigned_at", "email_from"]
-    columns, source = copy_columns(env, "crm_lead", skip)
+    values = dict(DEFAULTS, **(columns or {}))
+    fill = {
+        "users": f"ARRAY{users.ids}::int[]",
+        "teams": f"ARRAY{team_of}::int[]",
+        "n": SALESPEOPLE,
+        "stage": stage.id,
+        "prefix": "'" + prefix.replace("'", "''") + "'",
+    }
+    copied, source = copy_columns(env, "crm_lead", list(values))
     env.cr.execute(
         SQL(
             """
-            INSERT INTO crm_lead (name, user_id, team_id, stage_id, priority, type, create_date,
-                                  allocation_method, allocation_assigned_at, email_from,
-                                  %(columns)s)
-            SELECT %(prefix)s || ' lead ' || g, (%(users)s::int[])[1 + g %% %(n)s],
-                   (%(teams)s::int[])[1 + g %% %(n)s], %(stage)s, ((g %% 4)::text),
-                   CASE WHEN g %% 2 = 0 THEN 'lead' ELSE 'opportunity' END,
-                   now() at time zone 'UTC' - make_interval(mins => g %% (90 * 24 * 60)),
-                   'round_robin',
-                   now() at time zone 'UTC' - make_interval(mins => g %% (90 * 24 * 60)),
-                   'lead' || g || '@example.com', %(source)s
+            INSERT INTO crm_lead (%(names)s, %(copied)s)
+            SELECT %(values)s, %(source)s
               FROM crm_lead, generate_series(1, %(leads)s) g
              WHERE crm_lead.id = %(template)s
             """,
-            columns=columns,
+            names=SQL(", ").join(SQL.identifier(name) for name in values),
+            values=SQL(", ".join(expr.format(**fill) for expr in values.values())),
+            copied=copied,
             source=source,
-            prefix=prefix,
-            users=users.ids,
-            teams=team_of,
-            n=SALESPEOPLE,
-            stage=stage.id,
             leads=leads,
             template=template.id,
         )

@@ -99,6 +99,16 @@ class CrmLead(models.Model):
         "(intake_integration_id, intake_external_id) WHERE intake_external_id IS NOT NULL",
         "This idempotency key was already used by this integration.",
     )
+    # the leads the re-allocation of untouched leads looks at, by team and stage (the leads
+    # of a team's first stage, or without a stage: lead.allocation.sla._untouched)
+    _allocation_sla_candidate_idx = models.Index(
+        "(team_id, COALESCE(stage_id, 0)) WHERE active AND user_id IS NOT NULL"
+    )
+    # the round-robin leads a salesperson received since a time (the daily caps:
+    # lead.allocation.members._received), without reading their older leads
+    _allocation_daily_cap_idx = models.Index(
+        "(user_id, create_date) WHERE allocation_method = 'round_robin'"
+    )
 
     @api.depends("user_id")
     def _compute_allocation_assigned_at(self):

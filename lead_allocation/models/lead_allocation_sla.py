@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
 
@@ -15,10 +15,11 @@ class LeadAllocationSla(models.AbstractModel):
     tracked field each leave one) and is not the last writer of the lead (its
     ``write_uid`` with a ``write_date`` after the assignment): only the last writer is
     stored, so an edit of untracked fields is forgotten once someone else (a colleague,
-    a scheduled job) writes the lead. Leads are found by
-    one query per batch, moved by their pool's rotation (``lead.allocation.pool``) and
-    committed batch by batch: a moved lead has a new assignment date, so a run that
-    was interrupted never moves it twice.
+    a scheduled job) writes the lead. Leads are found by one query per run (it reads the
+    leads of the teams' first stages only, by an index of ``crm.lead``), read again by one
+    query per batch (one may have been touched since), moved by their pool's rotation
+    (``lead.allocation.pool``) and committed batch by batch: a moved lead has a new
+    assignment date, so a run that was interrupted never moves it twice.
     """
 
     _name = "lead.allocation.sla"
@@ -33,15 +34,13 @@ class LeadAllocationSla(models.AbstractModel):
         first_stages = self._first_stages()
         if not first_stages:
             return
-        after_id = 0
-        while True:
-            leads = self._untouched(first_stages, now, after_id)
-            if not leads:
-                break
-            with self.env.cr.savepoint():
-                self._reallocate(self._due(leads, now), now)
-            after_id = leads[-1].id
-            if self.env["lead.allocation.job"]._commit_progress(len(leads)) <= 0:
+        candidates = self._untouched(first_stages, now)
+        for batch in split_every(self._batch_size, candidates.ids):
+            leads = self._untouched(first_stages, now, ids=batch)
+            if leads:
+                with self.env.cr.savepoint():
+                    self._reallocate(self._due(leads, now), now)
+            if self.env["lead.allocation.job"]._commit_progress(len(batch)) <= 0:
                 break
 
     @api.model
@@ -56,49 +55,60 @@ class LeadAllocationSla(models.AbstractModel):
         }
 
     @api.model
-    def _untouched(self, first_stages, now, after_id):
-        """The next batch of untouched leads past their delay, ids above ``after_id``."""
+    def _untouched(self, first_stages, now, after_id=0, ids=None):
+        """The untouched leads past their delay, by id: those above ``after_id``, or among
+        ``ids`` if given (``_untouched_query``)."""
         self.env["crm.lead"].flush_model()
         self.env["crm.team"].flush_model(["allocation_sla_hours", "allocation_sla_max"])
         self.env["mail.message"].flush_model(["model", "res_id", "author_id", "date"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT lead.id
-                  FROM crm_lead lead
-                  JOIN unnest(%(teams)s::int[], %(stages)s::int[]) AS first(team_id, stage_id)
-                       ON first.team_id = lead.team_id
-                  JOIN crm_team team ON team.id = lead.team_id
-                  JOIN res_users owner ON owner.id = lead.user_id
-                 WHERE lead.active AND lead.id > %(after_id)s
-                   AND (lead.stage_id IS NULL OR lead.stage_id = first.stage_id)
-                   AND COALESCE(lead.allocation_sla_count, 0) < team.allocation_sla_max
-                   AND lead.allocation_assigned_at
-                       <= %(now)s - make_interval(hours => team.allocation_sla_hours)
-                   -- edited by the salesperson since the assignment: the write date is
-                   -- when the writing transaction began, the assignment date is rounded
-                   -- down to the second, so the assigning transaction is not counted
-                   AND NOT (lead.write_uid = lead.user_id AND lead.write_date
-                            >= lead.allocation_assigned_at + interval '1 second')
-                   -- a message, a note or a done activity of the salesperson
-                   AND NOT EXISTS (
-                       SELECT 1 FROM mail_message message
-                        WHERE message.model = 'crm.lead' AND message.res_id = lead.id
-                          AND message.author_id = owner.partner_id
-                          AND message.date >= lead.allocation_assigned_at)
-                 ORDER BY lead.id
-                 LIMIT %(limit)s
-                """,
-                teams=list(first_stages),
-                stages=[stage_id or None for stage_id in first_stages.values()],
-                after_id=after_id,
-                now=now,
-                limit=self._batch_size,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        found = self.env.execute_query(self._untouched_query(first_stages, now, after_id, ids))
         # sudo: the system moves leads of every salesperson
-        return self.env["crm.lead"].sudo().with_context(active_test=False).browse(ids)
+        return (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(row[0] for row in found)
+        )
+
+    @api.model
+    def _untouched_query(self, first_stages, now, after_id=0, ids=None):
+        """The query of ``_untouched``. The first stage is matched as ``COALESCE(stage_id,
+        0)``, as the index ``crm_lead_allocation_sla_candidate_idx`` holds it, so that only
+        the leads of the teams' first stages are read: a lead without a stage counts as in
+        the first stage, and a team without a stage only has those."""
+        return SQL(
+            """
+            SELECT lead.id
+              FROM crm_lead lead
+              JOIN unnest(%(teams)s::int[], %(stages)s::int[]) AS first(team_id, stage_id)
+                   ON first.team_id = lead.team_id
+              JOIN crm_team team ON team.id = lead.team_id
+              JOIN res_users owner ON owner.id = lead.user_id
+             WHERE lead.active AND lead.user_id IS NOT NULL AND lead.id > %(after_id)s
+               AND COALESCE(lead.stage_id, 0) = ANY(ARRAY[0, first.stage_id])
+               AND %(among)s
+               AND COALESCE(lead.allocation_sla_count, 0) < team.allocation_sla_max
+               AND lead.allocation_assigned_at
+                   <= %(now)s - make_interval(hours => team.allocation_sla_hours)
+               -- edited by the salesperson since the assignment: the write date is
+               -- when the writing transaction began, the assignment date is rounded
+               -- down to the second, so the assigning transaction is not counted
+               AND NOT (lead.write_uid = lead.user_id AND lead.write_date
+                        >= lead.allocation_assigned_at + interval '1 second')
+               -- a message, a note or a done activity of the salesperson
+               AND NOT EXISTS (
+                   SELECT 1 FROM mail_message message
+                    WHERE message.model = 'crm.lead' AND message.res_id = lead.id
+                      AND message.author_id = owner.partner_id
+                      AND message.date >= lead.allocation_assigned_at)
+             ORDER BY lead.id
+            """,
+            teams=list(first_stages),
+            stages=[stage_id or 0 for stage_id in first_stages.values()],
+            after_id=after_id,
+            among=SQL("TRUE") if ids is None else SQL("lead.id = ANY(%s)", list(ids)),
+            now=now,
+        )
 
     @api.model
     def _due(self, leads, now):

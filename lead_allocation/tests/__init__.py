@@ -13,6 +13,7 @@ from . import (
     test_owner_sheet,
     test_pool_tickets,
     test_rule_based_assignment,
+    test_scale_plans,
     test_scale_queries,
     test_sheet_sync,
     test_sheet_write_back,
