@@ -104,10 +104,11 @@ class CrmLead(models.Model):
     _allocation_sla_candidate_idx = models.Index(
         "(team_id, COALESCE(stage_id, 0)) WHERE active AND user_id IS NOT NULL"
     )
-    # the round-robin leads a salesperson received since a time (the daily caps:
-    # lead.allocation.members._received), without reading their older leads
+    # the round-robin leads a salesperson was given since a time (the daily caps:
+    # lead.allocation.members._received, same expression), without reading older leads
     _allocation_daily_cap_idx = models.Index(
-        "(user_id, create_date) WHERE allocation_method = 'round_robin'"
+        "(user_id, COALESCE(allocation_assigned_at, create_date))"
+        " WHERE allocation_method = 'round_robin'"
     )
 
     @api.depends("user_id")

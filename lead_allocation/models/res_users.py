@@ -125,7 +125,7 @@ class ResUsers(models.Model):
             .with_context(active_test=False)
             ._read_group(
                 [
-                    ("user_id", "!=", False),
+                    ("user_id", "in", self._origin.ids),  # these users only, not every lead
                     ("allocation_method", "in", ("round_robin", "webhook", "sheet")),
                     ("create_date", ">=", since),
                 ],
