@@ -133,8 +133,10 @@ class TestCapsAndDelays(RoutingCase):
         self.senior.allocation_daily_cap = 5
         self.env.flush_all()
         # 22:30 UTC on Monday: 23:30 in Brussels, still Monday for Sam
+        given = dt(2026, 3, 2, 22, 30)
         self.env.cr.execute(
-            "UPDATE crm_lead SET create_date = %s WHERE id = %s", (dt(2026, 3, 2, 22, 30), lead.id)
+            "UPDATE crm_lead SET create_date = %s, allocation_assigned_at = %s WHERE id = %s",
+            (given, given, lead.id),
         )
         with freeze_time(dt(2026, 3, 2, 22, 50)):
             self.assertEqual(Members._received(self.senior, self.env.cr)[self.senior.id], 1)
