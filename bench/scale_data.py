@@ -84,7 +84,9 @@ DEFAULTS = {
     "team_id": "({teams})[1 + g %% {n}]",
     "stage_id": "{stage}",
     "priority": "((g %% 4)::text)",
-    "type": "CASE WHEN g %% 2 = 0 THEN 'lead' ELSE 'opportunity' END",
+    # half leads, half opportunities for every salesperson (not by the parity of g, which
+    # would give each salesperson only one type: n is even)
+    "type": "CASE WHEN (g / {n}) %% 2 = 0 THEN 'lead' ELSE 'opportunity' END",
     "create_date": AGO,
     "allocation_method": "'round_robin'",
     "allocation_assigned_at": AGO,
