@@ -20,21 +20,13 @@ from common import DB, report
 from scale_data import populate, size
 
 from odoo import SUPERUSER_ID, api
+from odoo.addons.lead_allocation.tests.test_scale_queries import PAGE_SPEC
 from odoo.modules.registry import Registry
 from odoo.tests import new_test_user
 from odoo.tools import SQL
 
 SMALL, ROUNDS, PER_TRANSACTION, BATCH = 10_000, 10, 30, 100
 COPY = f"{DB}_small"
-PAGE_SPEC = {
-    "allocation_editable": {},
-    "name": {},
-    "crm_team_ids": {"fields": {"display_name": {}}},
-    "allocation_weight": {},
-    "allocation_paused": {},
-    "allocation_daily_cap": {},
-    "allocation_lead_count": {},
-}
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from .common import LeadAllocationCase
+from .test_sla import SlaCase
 
 T0 = (datetime.now() - timedelta(days=2)).replace(microsecond=0)
 INDEX = "crm_lead_allocation_sla_candidate_idx"
@@ -35,16 +35,7 @@ class Recorder:
 
 
 @tagged("post_install", "-at_install")
-class TestScalePlans(LeadAllocationCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.team.write({"allocation_sla_hours": 4, "allocation_sla_max": 1})
-        cls.Sla = cls.env["lead.allocation.sla"]
-        cls.first_stage, cls.second_stage = cls.env["crm.lead"]._stage_find(
-            team_id=cls.team.id, domain=[("fold", "=", False)], limit=2
-        )
-
+class TestScalePlans(SlaCase):
     def _plan(self, query):
         """The plan of ``query`` without sequential scans (too few leads here to choose an
         index over them)."""

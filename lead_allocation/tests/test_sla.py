@@ -18,8 +18,9 @@ from .common import TRUSTED, LeadAllocationCase, preview, set_isolation
 T0 = (datetime.now() - timedelta(days=2)).replace(microsecond=0)
 
 
-@tagged("post_install", "-at_install")
-class TestSla(LeadAllocationCase):
+class SlaCase(LeadAllocationCase):
+    """The team re-allocates leads untouched for 4 hours, once; its first two stages."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -29,6 +30,9 @@ class TestSla(LeadAllocationCase):
             team_id=cls.team.id, domain=[("fold", "=", False)], limit=2
         )
 
+
+@tagged("post_install", "-at_install")
+class TestSla(SlaCase):
     def _assigned(self, count=1, **vals):
         with freeze_time(T0):
             leads = self._create(count, team_id=self.team.id, **vals)
