@@ -182,7 +182,10 @@ class LeadAllocationPool(models.AbstractModel):
         for (company_id, team_id), pool_vals in sorted(pools.items()):
             members = Members._of(company_id, team_id)
             drawing, statuses = Members._on_shift(members)
-            away = self.env["lead.allocation.reason"]._away(statuses)  # in words, once per pool
+            # in words, once per pool; nobody at work (next shift): the first back draw
+            away = self.env["lead.allocation.reason"]._away(
+                statuses, first_back=bool(drawing) and all(user in statuses for user in drawing)
+            )
             if not drawing:
                 for vals in pool_vals if members else ():  # held: given out in its company
                     vals.setdefault("company_id", company_id)

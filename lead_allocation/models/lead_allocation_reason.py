@@ -68,18 +68,22 @@ class LeadAllocationReason(models.AbstractModel):
         return f"{reason}; {away}" if away else reason
 
     @api.model
-    def _away(self, statuses):
+    def _away(self, statuses, first_back=False):
         """Each member of ``statuses`` (``{user: Status}``) and their availability: "Sam
-        Senior: away until 14 Dec" (never why: a leave's type stays private); "": none."""
+        Senior: away until 14 Dec" (never why: a leave's type stays private); "": none.
+        ``first_back``: nobody is at work, those back first were drawn among."""
         Availability = self.env["lead.allocation.availability"]
-        return "; ".join(
+        notes = [
             self.env._(
                 "%(user)s: %(availability)s",
                 user=user.name,
                 availability=Availability._describe(user, status),
             )
             for user, status in sorted(statuses.items(), key=lambda item: item[0].name)
-        )
+        ]
+        if first_back:
+            notes.insert(0, self.env._("nobody is at work now: the first back gets it"))
+        return "; ".join(notes)
 
     @api.model
     def _owner(self, match):

@@ -76,7 +76,13 @@ class TestRotationAtWork(RoutingCase):
     def test_nobody_at_work_goes_to_the_first_one_in(self):
         lead = self._leads(MONDAY_NIGHT)
         self.assertEqual(lead.user_id, self.senior, "Sam starts first, at 9:00 in Brussels")
-        self.assertIn("Sam Senior: starts at 09:00 (Europe/Brussels)", lead.allocation_reason)
+        self.assertEqual(
+            lead.allocation_reason,
+            "Assigned to Sam Senior by round robin (weight 10 of 10); nobody is at work now: "
+            "the first back gets it; Jay Junior: off until Tue 09:00 (America/New_York); "
+            "Jo Junior: off until Tue 09:00 (America/New_York); "
+            "Sam Senior: starts at 09:00 (Europe/Brussels)",
+        )
 
     def test_explicit_choices_are_never_blocked(self):
         lead = self._leads(MONDAY_BRUSSELS_ONLY, user_id=self.junior_1.id)
