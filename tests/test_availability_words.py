@@ -11,7 +11,6 @@ from allocation.availability import (
     OFF_UNTIL_DATE,
     STARTS_AT,
     Status,
-    by_next_start,
     day_back,
     first_to_start,
     local,
@@ -63,7 +62,7 @@ def test_day_back():
     assert day_back(datetime(2026, 12, 9, 13), None) == date(2026, 12, 9)
 
 
-def test_first_to_start_and_order():
+def test_first_to_start():
     statuses = {
         1: Status(False, datetime(2026, 3, 9, 13), None, NY),
         2: Status(False, datetime(2026, 3, 9, 8), None, "Europe/Brussels"),
@@ -71,6 +70,5 @@ def test_first_to_start_and_order():
         4: Status(False, datetime(2026, 3, 9, 8), None, "Europe/Paris"),
     }
     assert first_to_start(statuses) == {2, 4}
-    assert by_next_start(statuses) == [2, 4, 1, 3]
     assert first_to_start({3: statuses[3]}) == frozenset()
     assert first_to_start({}) == frozenset()

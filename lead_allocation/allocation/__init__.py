@@ -1,3 +1,3 @@
 """Pure allocation logic: no Odoo import here (see rotation.py)."""
 
-from .rotation import Rotation, draw, signature
+from .rotation import Rotation, signature

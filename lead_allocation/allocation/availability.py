@@ -100,10 +100,3 @@ def first_to_start(statuses: Mapping[Hashable, Status]) -> frozenset:
         return frozenset()
     first = min(starts.values())
     return frozenset(key for key, start in starts.items() if start == first)
-
-
-def by_next_start(statuses: Mapping[Hashable, Status]) -> list:
-    """The keys ordered by when they are next at work (at work first, none last), ties by
-    key: the order in which a preview lists who is next in."""
-    never = datetime.max
-    return sorted(statuses, key=lambda key: (statuses[key].next_start or never, key))

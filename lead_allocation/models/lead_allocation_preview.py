@@ -27,11 +27,6 @@ class LeadAllocationPreview(models.AbstractModel):
         return self._previews(pools, count)
 
     @api.model
-    def _pool(self, company_id, team_id, name, count):
-        """The preview of one pool (see ``_preview``)."""
-        return self._previews([(company_id, team_id, name)], count)[0]
-
-    @api.model
     def _previews(self, pools, count):
         """The previews of ``pools`` (``[(company id, team id, name)]``): their members,
         rotations, daily-cap counts and availability read once for all of them."""

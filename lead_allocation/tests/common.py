@@ -14,12 +14,16 @@ def take(rotation, weights, number):
     return [rotation.next(weights) for _i in range(number)]
 
 
-def preview(env, team_id, count=10, company=None):
+def preview_data(env, team_id, count=10):
+    """What the Lead Allocations page shows of the pool of ``team_id`` (0: no team)."""
+    pool = (env.company.id, team_id or 0, "pool")
+    return env["lead.allocation.preview"]._previews([pool], count)[0]
+
+
+def preview(env, team_id, count=10):
     """The ids of the salespeople the next ``count`` leads of a pool would go to, as the
     Lead Allocations page shows them (False: the lead would stay unassigned)."""
-    company = company or env.company
-    data = env["lead.allocation.preview"]._pool(company.id, team_id or 0, "pool", count)
-    return [pick["id"] for pick in data["next"]]
+    return [pick["id"] for pick in preview_data(env, team_id, count)["next"]]
 
 
 class LeadAllocationCase(TransactionCase):

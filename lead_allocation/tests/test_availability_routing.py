@@ -13,6 +13,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from ..intake import parse_lead_payload
+from .common import preview_data
 from .test_availability import AvailabilityCase
 
 MONDAY_BRUSSELS_ONLY = dt(2026, 3, 2, 8, 30)  # 9:30 in Brussels, 3:30 in New York
@@ -50,7 +51,7 @@ class TestRotationAtWork(RoutingCase):
     def test_preview_is_what_the_next_leads_get(self):
         self.leave(self.junior_1, dt(2026, 3, 1, 23, 0), dt(2026, 3, 6, 22, 59, 59))
         with freeze_time(MONDAY_EVERYONE):
-            data = self.env["lead.allocation.preview"]._pool(self.company.id, self.team.id, "t", 6)
+            data = preview_data(self.env, self.team.id, 6)
         self.assertEqual(
             {member["name"]: member["availability"] for member in data["members"]},
             {"Sam Senior": "at work", "Jo Junior": "away until 9 Mar", "Jay Junior": "at work"},

@@ -74,8 +74,10 @@ class TestScaleQueries(LeadAllocationCase):
         """The preview of a pool: the same queries for 3 salespeople as for 27 (and no more
         for more pools: test_preview_does_not_grow_with_pools)."""
         Preview = self.manager_env["lead.allocation.preview"]
-        small = self._queries(lambda: Preview._pool(self.company.id, self.team.id, "t", 10))
-        large = self._queries(lambda: Preview._pool(self.company.id, self.crowd_team.id, "t", 10))
+        small = self._queries(lambda: Preview._previews([(self.company.id, self.team.id, "t")], 10))
+        large = self._queries(
+            lambda: Preview._previews([(self.company.id, self.crowd_team.id, "t")], 10)
+        )
         self.assertEqual(small, large)
         self.assertEqual(large, 9)
 
