@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lead_allocation"
 OFFICIAL_SOURCE = "https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz"
 # Bumped when the way an environment is built changes (its digest then changes too).
-RECIPE = "2"
+RECIPE = "3"
 PYTHON_WANTED = (3, 12)
 SYSTEM_PYTHONS = ["/usr/local/bin/python3.12", "/usr/bin/python3.12"]
 CHECK_ODOO = "import odoo.release as r, sys; sys.exit(r.version_info[0] != 19)"
@@ -284,7 +284,18 @@ def fill(partial, python, requirements_text, unpacked, work):
             shutil.move(source, kept)
         else:  # a source folder of the user's: the environment keeps a copy of its own
             shutil.copytree(source, kept, symlinks=True)
-        run(*installer.install(partial, "--no-deps", "--editable", kept))
+        # compat: a plain path in a .pth file; setuptools' default import hook would show in
+        # odoo.addons.__path__, and Odoo warns of an addons path that is not a directory
+        run(
+            *installer.install(
+                partial,
+                "--no-deps",
+                "--config-settings",
+                "editable_mode=compat",
+                "--editable",
+                kept,
+            )
+        )
     with step("Installing the add-on's requirements and the test tools"):
         run(
             *installer.install(
