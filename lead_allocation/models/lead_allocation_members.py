@@ -18,7 +18,8 @@ class LeadAllocationMembers(models.AbstractModel):
         domain = self._domain([company_id])
         if team_id:
             domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
-        return self._search(domain)
+        # by id: no join of the partners to sort by name (the rotation sorts by id anyway)
+        return self._search(domain, order="id")
 
     @api.model
     def _of_pools(self, pools):
@@ -48,18 +49,20 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _domain(self, company_ids):
+        # the id alone: env.ref would check that the group exists, a query per lead
+        salesman = self.env["ir.model.data"]._xmlid_to_res_id("sales_team.group_sale_salesman")
         domain = [
             ("allocation_weight", ">", 0),
             ("allocation_paused", "=", False),
             ("share", "=", False),
-            ("all_group_ids", "in", self.env.ref("sales_team.group_sale_salesman").ids),
+            ("all_group_ids", "in", [salesman]),
         ]
         if any(company_ids):
             domain.append(("company_ids", "in", [company for company in company_ids if company]))
         return domain
 
     @api.model
-    def _search(self, domain):
+    def _search(self, domain, order=None):
         # sudo: the pool is chosen by the system, whoever creates the lead
         return (
             self.env["res.users"]
@@ -67,6 +70,7 @@ class LeadAllocationMembers(models.AbstractModel):
             .search_fetch(
                 domain,
                 ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
+                order=order,
             )
         )
 

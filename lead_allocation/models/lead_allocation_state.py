@@ -74,15 +74,24 @@ class LeadAllocationState(models.Model):
         ``cr`` sees only what committed."""
         ticket = self._take_ticket() if _runs_alone(self.env.cr) else None
         transaction = _own_transaction(self.env.cr) if ticket else nullcontext(self.env.cr)
-        lock = "SELECT pg_advisory_xact_lock(%s, %s)"
+        # One round trip: the lock, then (a statement of its own, which sees what committed
+        # while it waited) the newest row with the status of its pending tickets.
+        query = f"""
+            SELECT pg_advisory_xact_lock(%s, %s);
+            SELECT {_COLUMNS}, (SELECT jsonb_agg(jsonb_build_array(t, {_TICKET_STATUS}))
+                                  FROM jsonb_array_elements(pending) e,
+                                       CAST(e->>0 AS bigint) t)
+              FROM lead_allocation_state WHERE pool_key = %s ORDER BY id DESC LIMIT 1
+        """
         if ticket:
             # The commit need not wait for the disk: whatever is saved on the strength of
             # this row commits after it, and a commit writes the log up to itself.
-            lock = "SET LOCAL synchronous_commit TO OFF; " + lock
+            query = "SET LOCAL synchronous_commit TO OFF;" + query
         with transaction as cr:
-            cr.execute(lock, (LOCK_NAMESPACE, _lock_key(pool_key)))
-            rotation = _rotation(self._newest(cr, [pool_key])[pool_key])
-            self._settle(cr, [rotation])
+            cr.execute(query, (LOCK_NAMESPACE, _lock_key(pool_key), pool_key))
+            row = cr.fetchone()
+            rotation = _rotation(row and row[:-1])
+            self._settle(cr, [rotation], row and row[-1])
             yield rotation, cr
             if ticket:
                 rotation.reserve(ticket)
@@ -105,27 +114,26 @@ class LeadAllocationState(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _settle(self, cr, rotations):
-        """Settle the pending tickets of the requests that ended, in ``rotations``."""
+    def _settle(self, cr, rotations, statuses=None):
+        """Settle the pending tickets of the requests that ended, in ``rotations``;
+        ``statuses``: ``[[ticket, used, running]]`` of them when read already."""
         tickets = [entry[0] for rotation in rotations for entry in rotation.pending]
         if not tickets:
             return
-        cr.execute(
-            """
-            SELECT objid::bigint FROM pg_locks
-             WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND objid::bigint = ANY(%s)
-            """,
-            (TICKET_NAMESPACE, tickets),
-        )
-        running = {row[0] for row in cr.fetchall()}
-        ended = [ticket for ticket in tickets if ticket not in running]
-        if not ended:
-            return
-        # a later statement: a request's commit is seen before its lock is released
-        cr.execute("SELECT id FROM lead_allocation_claim WHERE id = ANY(%s)", (ended,))
-        used = {row[0] for row in cr.fetchall()}
+        if statuses is None:
+            cr.execute(
+                f"SELECT t, {_TICKET_STATUS} FROM unnest(%s::bigint[]) t",
+                (tickets,),
+            )
+            statuses = cr.fetchall()
+        used = {ticket for ticket, is_used, _running in statuses if is_used}
+        unseen = [ticket for ticket, is_used, running in statuses if not is_used and not running]
+        if unseen:
+            # failed, or committed since the statement began: a later statement tells, as a
+            # request's commit is seen before its lock is released
+            cr.execute("SELECT id FROM lead_allocation_claim WHERE id = ANY(%s)", (unseen,))
+            used.update(row[0] for row in cr.fetchall())
+        ended = used.union(unseen)
         for rotation in rotations:
             for ticket in [entry[0] for entry in rotation.pending if entry[0] in ended]:
                 rotation.settle(ticket, ticket in used)
@@ -208,6 +216,15 @@ class LeadAllocationState(models.Model):
 
 
 _COLUMNS = "id, signature, counts, returned, pending, credits"
+# Of a pending ticket ``t``: whether its claim is seen (its request committed: used), and
+# whether its request still holds the shared lock on it (running).
+_TICKET_STATUS = f"""
+    EXISTS (SELECT FROM lead_allocation_claim WHERE id = t),
+    EXISTS (SELECT FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = {TICKET_NAMESPACE} AND objsubid = 2
+               AND granted AND objid::bigint = t
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+"""
 
 
 @contextmanager
