@@ -337,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.google.requests.append(("write", self.path))
         if self._fault("write"):
             return
-        updates = []
+        updates, widths = [], {}  # the grid's width, once per worksheet (it reads every row)
         for item in body.get("data", []):
             match = _CELLS_RE.match(item["range"])
             title = match and (match.group(1) or match.group(2) or "").replace("''", "'")
@@ -345,7 +345,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(*_error(400, f"Unable to parse range: {item['range']}",
                                           "INVALID_ARGUMENT"))  # fmt: skip
             col, row = _column_index(match.group(3)), int(match.group(4))
-            if col + len(item["values"][0]) > book.grid_columns(title):
+            if title not in widths:
+                widths[title] = book.grid_columns(title)
+            if col + len(item["values"][0]) > widths[title]:
                 return self._send(*_error(400, f"Range ({item['range']}) exceeds grid limits.",
                                           "INVALID_ARGUMENT"))  # fmt: skip
             updates.append((title, row, col, item["values"][0]))
