@@ -125,8 +125,9 @@ def test_uv_builds_when_it_is_on_the_path(clean_env, monkeypatch):
     odoo_requirements = Path(installs[0].split(" -r ")[1]).name
     assert odoo_requirements == "odoo-requirements.txt"
     # a plain path in a .pth (setuptools' import hook would show in odoo.addons.__path__)
-    assert f"--no-deps --config-settings editable_mode=compat --editable {final}.partial-" in (
-        installs[1]
+    assert (
+        f"--no-deps --config-settings editable_mode=compat --editable {final}.partial-"
+        in (installs[1])
     )
     assert installs[1].endswith("/odoo-src")
     assert "requirements-dev.txt" in installs[2]
