@@ -82,15 +82,29 @@ class TestScaleQueries(LeadAllocationCase):
         self.assertEqual(large, 8)
 
     def test_rotation_draw_queries(self):
-        """One lead given by the rotation of a pool of capped salespeople: the team (its
-        company), the members, the pool's lock and newest state with the status of its
-        tickets (one round trip), the daily-cap count, the new state and the salesperson's
-        name: 6 queries, for 3 salespeople as for 27."""
+        """One lead given by the rotation of a pool of capped salespeople: the team's
+        company, the members (their ids by the search compiled once, then their settings),
+        the pool's lock and newest state with the status of its tickets (one round trip),
+        the daily-cap count, the new state and the salesperson's name: 7 queries, for 3
+        salespeople as for 27."""
         Pool = self.env["lead.allocation.pool"]
         for team in (self.team, self.crowd_team):
             with self.subTest(members=len(team.member_ids)):
                 vals = {"name": "Drawn", "team_id": team.id}
-                self.assertEqual(self._queries(lambda v=vals: Pool._assign([dict(v)])), 6)
+                self.assertEqual(self._queries(lambda v=vals: Pool._assign([dict(v)])), 7)
+
+    def test_members_follow_the_groups(self):
+        """The members' search is compiled once per pool and set of Salesman groups
+        (``_query_of``): a group that comes to imply Salesman brings its users into the
+        rotation at once."""
+        Members = self.env["lead.allocation.members"]
+        callers = self.env["res.groups"].create({"name": "Lead Callers"})
+        caller = self._salesperson("la_caller", "Cal Caller", 1, groups="base.group_user")
+        caller.group_ids += callers
+        self.assertNotIn(caller, Members._of(self.company.id, 0))
+        callers.implied_ids += self.env.ref("sales_team.group_sale_salesman")
+        self.assertIn(caller, Members._of(self.company.id, 0))
+        self.assertNotIn(self.env.ref("sales_team.group_sale_salesman"), caller.group_ids)
 
     def test_preview_does_not_grow_with_pools(self):
         """get_preview_data reads the members, rotations, daily-cap counts (and, with the
