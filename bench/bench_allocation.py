@@ -27,9 +27,11 @@ def setup():
 def main():
     team_id, weights = setup()
     per_round = LEADS // ROUNDS
-    for label, measure in (
-        ("one lead per transaction", one_per_transaction),
-        ("one batch", one_batch),
+    # one lead per transaction: the whole cost of the rotation on a lone request, its draw's
+    # own transaction included
+    for label, measure, goal in (
+        ("one lead per transaction", one_per_transaction, 1.03),
+        ("one batch", one_batch, 1.05),
     ):
         auto_total = manual_total = 0.0
         with environment() as env:  # warm both paths
@@ -60,7 +62,7 @@ def main():
             auto_total,
             "explicit salesperson",
             manual_total,
-            goal=1.05,
+            goal=goal,
         )
 
 
