@@ -4,9 +4,6 @@ from odoo import api, fields, models, tools
 
 from ..allocation.availability import first_to_start
 
-# What the allocation reads of the members of a pool.
-MEMBER_FIELDS = ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"]
-
 
 class LeadAllocationMembers(models.AbstractModel):
     """The salespeople of an allocation pool (``lead.allocation.pool``): who may receive
@@ -17,12 +14,14 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _of(self, company_id, team_id):
-        """Users who may receive round-robin leads of this pool, weights fetched."""
+        """Users who may receive round-robin leads of this pool. Their fields are read at
+        first use, all of them for all the members in one query, which is also what the
+        lead's create reads of its salesperson later."""
         query = self._query_of(company_id, team_id, self._salesman_groups())
         # sudo: the pool is chosen by the system, whoever creates the lead
-        users = self.env["res.users"].sudo().browse(row[0] for row in self.env.execute_query(query))
-        users.fetch(MEMBER_FIELDS)
-        return users
+        return (
+            self.env["res.users"].sudo().browse([id_ for (id_,) in self.env.execute_query(query)])
+        )
 
     @tools.ormcache("company_id", "team_id", "group_ids")
     def _query_of(self, company_id, team_id, group_ids):
@@ -92,7 +91,7 @@ class LeadAllocationMembers(models.AbstractModel):
             .sudo()
             .search_fetch(
                 domain,
-                MEMBER_FIELDS,
+                ["name", "allocation_weight", "allocation_daily_cap", "allocation_changed_at"],
                 order=order,
             )
         )
