@@ -107,9 +107,8 @@ def rotation_balance(team_id, agents, weights):
         counts = dict.fromkeys(agents, 0) | dict(env.cr.fetchall())
         team = env["crm.team"].browse(team_id)
         # the newest state, the tickets of the requests that ended settled
-        rotation = env["lead.allocation.state"]._read(
-            f"{team.company_id.id or env.company.id}-{team_id}"
-        )
+        key = f"{team.company_id.id or env.company.id}-{team_id}"
+        rotation = env["lead.allocation.state"]._read([key])[key]
     total = sum(counts.values())
     deviation = max(
         abs(counts[agent] - total * weight / sum(weights))
