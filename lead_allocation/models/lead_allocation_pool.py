@@ -143,7 +143,7 @@ class LeadAllocationPool(models.AbstractModel):
         Owner = self.env["lead.allocation.owner"]
         if not Owner._enabled():
             return [(vals, "") for vals in vals_list]
-        companies = [self._pool_of(vals)[0] for vals in vals_list]
+        companies = [company_id for company_id, _team_id in self._pools_of(vals_list)]
         matches = Owner._match(vals_list, companies)
         owners = self.env["res.users"].union(*(match.owner for match in matches if match))
         Availability = self.env["lead.allocation.availability"]
@@ -177,8 +177,8 @@ class LeadAllocationPool(models.AbstractModel):
         at work (``lead.allocation.members._on_shift``).
         """
         pools = defaultdict(list)
-        for vals in vals_list:
-            pools[self._pool_of(vals)].append(vals)
+        for vals, pool in zip(vals_list, self._pools_of(vals_list), strict=True):
+            pools[pool].append(vals)
         Members, State = self.env["lead.allocation.members"], self.env["lead.allocation.state"]
         for (company_id, team_id), pool_vals in sorted(pools.items()):
             members = Members._of(company_id, team_id)
@@ -293,23 +293,23 @@ class LeadAllocationPool(models.AbstractModel):
         return {"user_id": user.id, "allocation_method": "reallocated", "allocation_reason": reason}
 
     @api.model
-    def _pool_of(self, vals):
-        """``(company id, team id)`` of the pool of a ``crm.lead`` create value."""
-        context = self.env.context
-        team_id = vals.get("team_id") or context.get("default_team_id") or 0
-        company_id = vals.get("company_id") or context.get("default_company_id")
-        if not company_id and team_id:
-            # one column, not the team's record: fetching it costs a lone lead more
-            Team = self.env["crm.team"]
-            rows = self.env.execute_query(
-                SQL(
-                    "SELECT company_id FROM crm_team WHERE id = %s",
-                    team_id,
-                    to_flush=Team._fields["company_id"],
-                )
-            )
-            company_id = rows and rows[0][0]
-        return (company_id or self.env.company.id, team_id)
+    def _pools_of(self, vals_list):
+        """``[(company id, team id)]`` of ``crm.lead`` create values: the teams' companies
+        in one query, one column (not the teams' records)."""
+        default_team = self.env.context.get("default_team_id") or 0
+        default_company = self.env.context.get("default_company_id")
+        pools = [
+            (vals.get("company_id") or default_company, vals.get("team_id") or default_team)
+            for vals in vals_list
+        ]
+        of_team = {}
+        if teams := tuple({team for company, team in pools if team and not company}):
+            column = self.env["crm.team"]._fields["company_id"]
+            sql = SQL("SELECT id, company_id FROM crm_team WHERE id IN %s", teams, to_flush=column)
+            of_team = dict(self.env.execute_query(sql))
+        return [
+            (company or of_team.get(team) or self.env.company.id, team) for company, team in pools
+        ]
 
 
 def _team_from_salesperson(vals):

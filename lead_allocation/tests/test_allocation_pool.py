@@ -189,12 +189,18 @@ class TestAllocationPool(LeadAllocationCase):
         # that followers and notifications cost the same on both sides.
         self.salespeople.allocation_weight = 1
         order = take(Rotation(), self._weights(), 21)
-        self._queries([{"name": "warm"}, {"name": "warm", "user_id": self.senior.id}])
+        team = self.team.id
+        self._queries(
+            [{"name": "warm", "team_id": team}, {"name": "warm", "user_id": self.senior.id}]
+        )
 
         def extra(count, weight):
             self.salespeople.allocation_weight = weight  # a new epoch: restarts in order
-            manual = self._queries([{"name": "m", "user_id": uid} for uid in order[:count]])
-            auto = self._queries([{"name": "a"} for _i in range(count)])
+            # in a team: the pool's company is the team's, read once per call
+            manual = self._queries(
+                [{"name": "m", "team_id": team, "user_id": uid} for uid in order[:count]]
+            )
+            auto = self._queries([{"name": "a", "team_id": team} for _i in range(count)])
             return auto - manual
 
         extra_one, extra_ten, extra_twenty = extra(1, 2), extra(11, 3), extra(21, 4)
