@@ -3,7 +3,6 @@ from collections import defaultdict
 
 from odoo import api, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
 
 from .lead_allocation_state import pool_key
 
@@ -295,18 +294,17 @@ class LeadAllocationPool(models.AbstractModel):
     @api.model
     def _pools_of(self, vals_list):
         """``[(company id, team id)]`` of ``crm.lead`` create values: the teams' companies
-        in one query, one column (not the teams' records)."""
+        from their records, which the leads' create reads next (one query for both)."""
         default_team = self.env.context.get("default_team_id") or 0
         default_company = self.env.context.get("default_company_id")
         pools = [
             (vals.get("company_id") or default_company, vals.get("team_id") or default_team)
             for vals in vals_list
         ]
-        of_team = {}
-        if teams := tuple({team for company, team in pools if team and not company}):
-            column = self.env["crm.team"]._fields["company_id"]
-            sql = SQL("SELECT id, company_id FROM crm_team WHERE id IN %s", teams, to_flush=column)
-            of_team = dict(self.env.execute_query(sql))
+        teams = self.env["crm.team"].browse(
+            {team for company, team in pools if team and not company}
+        )
+        of_team = {team.id: team.company_id.id for team in teams}
         return [
             (company or of_team.get(team) or self.env.company.id, team) for company, team in pools
         ]
