@@ -14,26 +14,32 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _of(self, company_id, team_id):
-        """Users who may receive round-robin leads of this pool. Their fields are read at
-        first use, all of them for all the members in one query, which is also what the
+        """Users who may receive round-robin leads of this pool. Who belongs to the pool
+        (``_ids_of``) is kept between requests; the weights, pauses and archiving are read
+        at first use, with all the members' fields in one query, which is also what the
         lead's create reads of its salesperson later."""
-        query = self._query_of(company_id, team_id, self._salesman_groups())
+        ids = self._ids_of(company_id, team_id, self._salesman_groups())
         # sudo: the pool is chosen by the system, whoever creates the lead
-        return (
-            self.env["res.users"].sudo().browse([id_ for (id_,) in self.env.execute_query(query)])
+        users = self.env["res.users"].sudo().browse(ids)
+        return users.filtered(
+            lambda user: user.allocation_weight > 0 and not user.allocation_paused
         )
 
     @tools.ormcache("company_id", "team_id", "group_ids")
-    def _query_of(self, company_id, team_id, group_ids):
-        """The SQL of the search of ``_of``, compiled once: turning the domain into SQL
-        costs a lone lead more than running it. It depends on nothing but its arguments."""
-        domain = self._domain([company_id], group_ids)
+    def _ids_of(self, company_id, team_id, group_ids):
+        """Ids of the internal users of the Salesman groups ``group_ids`` who work in the
+        company and are members of the team (team 0: any), in id order. Kept in Odoo's
+        cache, which is cleared when any of it changes: by Odoo when a user's groups,
+        companies or archiving change, a group's users change, or a user is deleted; by
+        this add-on when a user is created or a team membership changes (``res.users``,
+        ``crm.team.member``)."""
+        domain = self._belongs([company_id], group_ids)
         if team_id:
             domain.append(("crm_team_member_ids.crm_team_id", "=", team_id))
         # sudo: as _of; archived users and memberships left out whatever the caller's context
         Users = self.env["res.users"].sudo().with_context(active_test=True)
         # by id: no join of the partners to sort by name (the rotation sorts by id anyway)
-        return Users._search(domain, order="id").select()
+        return tuple(Users.search(domain, order="id").ids)
 
     @api.model
     def _of_pools(self, pools):
@@ -73,9 +79,18 @@ class LeadAllocationMembers(models.AbstractModel):
 
     @api.model
     def _domain(self, company_ids, group_ids=None):
-        domain = [
+        """The users in the rotation of the pools of ``company_ids``, whatever the team."""
+        return [
             ("allocation_weight", ">", 0),
             ("allocation_paused", "=", False),
+            *self._belongs(company_ids, group_ids),
+        ]
+
+    @api.model
+    def _belongs(self, company_ids, group_ids=None):
+        """The internal users of the Salesman groups (``group_ids``, default: from
+        ``_salesman_groups``) who work in one of ``company_ids``."""
+        domain = [
             ("share", "=", False),
             ("group_ids", "in", list(group_ids or self._salesman_groups())),
         ]

@@ -137,6 +137,14 @@ class ResUsers(models.Model):
         for user in self:
             user.allocation_lead_count = received[user.id]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        # a new salesperson joins the pools of their companies (Odoo clears the cache when
+        # a user's groups, companies or archiving change, not when a user is created)
+        self.env.registry.clear_cache()  # lead.allocation.members._ids_of
+        return users
+
     def write(self, vals):
         sudo = (
             vals

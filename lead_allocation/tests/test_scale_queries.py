@@ -83,19 +83,19 @@ class TestScaleQueries(LeadAllocationCase):
 
     def test_rotation_draw_queries(self):
         """One lead given by the rotation of a pool of capped salespeople: the team's
-        company, the members (their ids by the search compiled once, then their settings),
+        record, the members' settings (who belongs to the pool is kept between requests),
         the pool's lock and newest state with the status of its tickets (one round trip),
-        the daily-cap count, the new state and the salesperson's name: 7 queries, for 3
+        the daily-cap count, the new state and the salesperson's name: 6 queries, for 3
         salespeople as for 27."""
         Pool = self.env["lead.allocation.pool"]
         for team in (self.team, self.crowd_team):
             with self.subTest(members=len(team.member_ids)):
                 vals = {"name": "Drawn", "team_id": team.id}
-                self.assertEqual(self._queries(lambda v=vals: Pool._assign([dict(v)])), 7)
+                self.assertEqual(self._queries(lambda v=vals: Pool._assign([dict(v)])), 6)
 
     def test_members_follow_the_groups(self):
-        """The members' search is compiled once per pool and set of Salesman groups
-        (``_query_of``): a group that comes to imply Salesman brings its users into the
+        """Who belongs to a pool is kept per pool and set of Salesman groups
+        (``_ids_of``): a group that comes to imply Salesman brings its users into the
         rotation at once."""
         Members = self.env["lead.allocation.members"]
         callers = self.env["res.groups"].create({"name": "Lead Callers"})
@@ -105,6 +105,54 @@ class TestScaleQueries(LeadAllocationCase):
         callers.implied_ids += self.env.ref("sales_team.group_sale_salesman")
         self.assertIn(caller, Members._of(self.company.id, 0))
         self.assertNotIn(self.env.ref("sales_team.group_sale_salesman"), caller.group_ids)
+
+    def test_members_follow_every_change(self):
+        """Who belongs to a pool is kept between requests (``_ids_of``, no query), and
+        every change that brings a user in or takes them out is seen by the next draw:
+        a new user, a team membership added, archived or removed, a pause, a weight of 0,
+        the Salesman group taken away, another company, an archived user."""
+        Members = self.env["lead.allocation.members"]
+        team = self.env["crm.team"].create({"name": "Changing Team"})
+
+        def in_pool(user, team_id=team.id):
+            return user in Members._of(self.company.id, team_id)
+
+        Members._of(self.company.id, 0)  # kept
+        newcomer = self._salesperson("la_newcomer", "Nina Newcomer", 2)
+        self.assertTrue(in_pool(newcomer, 0), "a new user joins the pool without a team")
+        self.assertFalse(in_pool(newcomer))
+        Members._of(self.company.id, team.id)
+        self.env.invalidate_all()
+        with self.assertQueryCount(1):  # the members' settings, not who they are
+            Members._of(self.company.id, team.id).mapped("allocation_weight")
+        team.member_ids += newcomer
+        self.assertTrue(in_pool(newcomer), "membership added")
+        membership = team.crm_team_member_ids
+        membership.active = False
+        self.assertFalse(in_pool(newcomer), "membership archived")
+        membership.active = True
+        self.assertTrue(in_pool(newcomer), "membership unarchived")
+        for field, out, back in (("allocation_paused", True, False), ("allocation_weight", 0, 2)):
+            newcomer[field] = out
+            self.assertFalse(in_pool(newcomer), field)
+            newcomer[field] = back
+            self.assertTrue(in_pool(newcomer), field)
+        salesman = self.env.ref("sales_team.group_sale_salesman")
+        salesman.user_ids -= newcomer
+        self.assertFalse(in_pool(newcomer), "Salesman group taken away")
+        salesman.user_ids += newcomer
+        self.assertTrue(in_pool(newcomer), "Salesman group given back")
+        other = self.env["res.company"].create({"name": "Other Company"})
+        newcomer.write({"company_ids": [Command.set(other.ids)], "company_id": other.id})
+        self.assertFalse(in_pool(newcomer), "works in another company")
+        newcomer.write({"company_ids": [Command.link(self.company.id)]})
+        self.assertTrue(in_pool(newcomer), "works in the company again")
+        newcomer.active = False
+        self.assertFalse(in_pool(newcomer), "archived")
+        newcomer.active = True
+        self.assertTrue(in_pool(newcomer), "unarchived")
+        membership.unlink()
+        self.assertFalse(in_pool(newcomer), "membership removed")
 
     def test_preview_does_not_grow_with_pools(self):
         """get_preview_data reads the members, rotations, daily-cap counts (and, with the
