@@ -217,13 +217,14 @@ class LeadAllocationState(models.Model):
 
 _COLUMNS = "id, signature, counts, returned, pending, credits"
 # Of a pending ticket ``t``: whether its claim is seen (its request committed: used), and
-# whether its request still holds the shared lock on it (running).
+# whether its request still holds the shared lock on it (running): then the exclusive lock
+# cannot be taken. Taken, it is held until the reader's transaction ends, harmlessly: the
+# request that held the ticket ended. A reader that finds it taken by another reader leaves
+# the ticket pending, as if it ran, until a later draw. (Cheaper than reading pg_locks,
+# which copies the lock table of every backend.)
 _TICKET_STATUS = f"""
     EXISTS (SELECT FROM lead_allocation_claim WHERE id = t),
-    EXISTS (SELECT FROM pg_locks
-             WHERE locktype = 'advisory' AND classid = {TICKET_NAMESPACE} AND objsubid = 2
-               AND granted AND objid::bigint = t
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+    NOT pg_try_advisory_xact_lock({TICKET_NAMESPACE}, t::int)
 """
 
 
