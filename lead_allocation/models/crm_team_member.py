@@ -5,23 +5,23 @@ class CrmTeamMember(models.Model):
     _inherit = "crm.team.member"
 
     # The members of the teams' pools are kept in Odoo's cache
-    # (lead.allocation.members._ids_of): any change of a membership clears it.
+    # (lead.allocation.members._ids_of): any change of a membership clears it (_forget).
 
     @api.model_create_multi
     def create(self, vals_list):
         memberships = super().create(vals_list)
-        self.env.registry.clear_cache()
+        self.env["lead.allocation.members"]._forget()
         return memberships
 
     def write(self, vals):
         result = super().write(vals)
         if {"active", "user_id", "crm_team_id"} & vals.keys():
-            self.env.registry.clear_cache()
+            self.env["lead.allocation.members"]._forget()
         return result
 
     def unlink(self):
         result = super().unlink()
-        self.env.registry.clear_cache()
+        self.env["lead.allocation.members"]._forget()
         return result
 
     def _get_assignment_quota(self, force_quota=False):

@@ -1,6 +1,7 @@
 from collections import Counter, defaultdict
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import MissingError
 
 from ..allocation.availability import first_to_start
 
@@ -15,15 +16,30 @@ class LeadAllocationMembers(models.AbstractModel):
     @api.model
     def _of(self, company_id, team_id):
         """Users who may receive round-robin leads of this pool. Who belongs to the pool
-        (``_ids_of``) is kept between requests; the weights, pauses and archiving are read
-        at first use, with all the members' fields in one query, which is also what the
+        (``_ids_of``) is kept between requests; the weights and pauses are read at first
+        use, with all the members' fields in one query, which is also what the
         lead's create reads of its salesperson later."""
         ids = self._ids_of(company_id, team_id, self._salesman_groups())
         # sudo: the pool is chosen by the system, whoever creates the lead
         users = self.env["res.users"].sudo().browse(ids)
-        return users.filtered(
-            lambda user: user.allocation_weight > 0 and not user.allocation_paused
-        )
+        try:
+            return users.filtered(self._in_rotation)
+        except MissingError:  # a user deleted since (kept by a request of another thread)
+            self.env.registry.clear_cache()
+            ids = self._ids_of(company_id, team_id, self._salesman_groups())
+            return users.browse(ids).filtered(self._in_rotation)
+
+    @api.model
+    def _in_rotation(self, user):
+        return user.allocation_weight > 0 and not user.allocation_paused
+
+    @api.model
+    def _forget(self):
+        """Clear the pools kept by ``_ids_of`` (Odoo's cache) now, and again once the
+        transaction commits: a request of another thread of this process that read them
+        before the commit does not keep them either."""
+        self.env.registry.clear_cache()
+        self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     @tools.ormcache("company_id", "team_id", "group_ids")
     def _ids_of(self, company_id, team_id, group_ids):

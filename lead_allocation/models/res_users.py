@@ -7,6 +7,9 @@ from odoo.exceptions import AccessError
 
 # Fields whose change restarts the rotation of the user's pools.
 ROTATION_FIELDS = frozenset({"allocation_weight", "allocation_paused", "allocation_daily_cap"})
+# Fields whose change moves the user into or out of allocation pools (who belongs to a pool
+# is kept in Odoo's cache: lead.allocation.members._ids_of).
+POOL_FIELDS = frozenset({"group_ids", "active", "company_ids", "share"})
 # Fields a Sales Administrator may edit, from the Lead Allocations page, on the users who
 # work in one of the companies the administrator is working in (see ``write``): the
 # rotation's, and the working hours and time zone (the user's resource, see below).
@@ -140,9 +143,8 @@ class ResUsers(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         users = super().create(vals_list)
-        # a new salesperson joins the pools of their companies (Odoo clears the cache when
-        # a user's groups, companies or archiving change, not when a user is created)
-        self.env.registry.clear_cache()  # lead.allocation.members._ids_of
+        # a new salesperson joins the pools of their companies
+        self.env["lead.allocation.members"]._forget()
         return users
 
     def write(self, vals):
@@ -168,7 +170,15 @@ class ResUsers(models.Model):
             # only the allocation fields, which is what the Lead Allocations page edits,
             # and only of users of the companies they work in (checked above)
             return super(ResUsers, self.sudo()).write(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if POOL_FIELDS & vals.keys():  # Odoo clears the cache too, not after the commit
+            self.env["lead.allocation.members"]._forget()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env["lead.allocation.members"]._forget()
+        return result
 
     def _allocation_outside_companies(self):
         """The users of ``self`` who share no company with the companies the current user

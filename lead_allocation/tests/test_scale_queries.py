@@ -154,6 +154,20 @@ class TestScaleQueries(LeadAllocationCase):
         membership.unlink()
         self.assertFalse(in_pool(newcomer), "membership removed")
 
+    def test_members_kept_of_a_deleted_user(self):
+        """A pool kept with a user deleted since (by a request of another thread of the
+        process, before its commit): the pool is read again, without them."""
+        Members = self.env["lead.allocation.members"]
+        gone = self._salesperson("la_gone", "Gil Gone", 1)
+        self.assertIn(gone, Members._of(self.company.id, 0))
+        self.env.flush_all()
+        # deleted behind the cache's back, as the other thread's stale read would keep it
+        self.env.cr.execute("DELETE FROM res_users WHERE id = %s", (gone.id,))
+        self.env.invalidate_all()
+        members = Members._of(self.company.id, 0)
+        self.assertTrue(members)
+        self.assertNotIn(gone.id, members.ids)
+
     def test_preview_does_not_grow_with_pools(self):
         """get_preview_data reads the members, rotations, daily-cap counts (and, with the
         setting, the availability) of all the pools at once: 40 teams cost what 2 do."""
