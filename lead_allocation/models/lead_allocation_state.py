@@ -3,13 +3,12 @@ import logging
 import zlib
 from contextlib import contextmanager, nullcontext
 
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
-
-from odoo import api, fields, models, sql_db
+from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 from odoo.sql_db import Cursor
 
 from ..allocation import Rotation
+from .side_transaction import numbered, side_transaction
 
 _logger = logging.getLogger(__name__)
 
@@ -73,29 +72,21 @@ class LeadAllocationState(models.Model):
         Callers flush what ``cr`` must see before entering: in a transaction of its own,
         ``cr`` sees only what committed."""
         ticket = self._take_ticket() if _runs_alone(self.env.cr) else None
-        transaction = _own_transaction(self.env.cr) if ticket else nullcontext(self.env.cr)
-        # One round trip: the lock, then (a statement of its own, which sees what committed
-        # while it waited) the newest row with the status of its pending tickets.
-        query = f"""
-            SELECT pg_advisory_xact_lock(%s, %s);
-            SELECT {_COLUMNS}, (SELECT jsonb_agg(jsonb_build_array(t, {_TICKET_STATUS}))
-                                  FROM jsonb_array_elements(pending) e,
-                                       CAST(e->>0 AS bigint) t)
-              FROM lead_allocation_state WHERE pool_key = %s ORDER BY id DESC LIMIT 1
-        """
-        if ticket:
-            # The commit need not wait for the disk: whatever is saved on the strength of
-            # this row commits after it, and a commit writes the log up to itself.
-            query = "SET LOCAL synchronous_commit TO OFF;" + query
-        with transaction as cr:
-            cr.execute(query, (LOCK_NAMESPACE, _lock_key(pool_key), pool_key))
+        key = (LOCK_NAMESPACE, _lock_key(pool_key), pool_key)
+        with _own_transaction(self.env.cr) if ticket else nullcontext(self.env.cr) as cr:
+            # One round trip: the lock, then (a statement of its own, which sees what
+            # committed while it waited) the newest row with the status of its tickets.
+            cr.execute(_LOCK_NEWEST_PREPARED if ticket else _LOCK_NEWEST, key)
             row = cr.fetchone()
             rotation = _rotation(row and row[:-1])
             self._settle(cr, [rotation], row and row[-1])
             yield rotation, cr
             if ticket:
                 rotation.reserve(ticket)
-            self._insert(cr, pool_key, rotation)
+                # the new row and the commit in one round trip, the lock freed with it
+                cr.commit(_INSERT_PREPARED, _insert_params(pool_key, rotation))
+            else:
+                self._insert(cr, pool_key, rotation)
 
     @api.model
     def _take_ticket(self):
@@ -183,19 +174,7 @@ class LeadAllocationState(models.Model):
     @api.model
     def _insert(self, cr, pool_key, rotation):
         # under the pool's lock: the ids of a pool's rows follow their commits
-        cr.execute(
-            "INSERT INTO lead_allocation_state"
-            " (pool_key, signature, counts, returned, pending, credits)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (
-                pool_key,
-                rotation.signature,
-                json.dumps(rotation.counts),
-                json.dumps(rotation.returned),
-                json.dumps(rotation.pending),
-                json.dumps(rotation.credits),
-            ),
-        )
+        cr.execute(_INSERT, _insert_params(pool_key, rotation))
 
     @api.autovacuum
     def _gc_states(self):
@@ -226,16 +205,39 @@ _TICKET_STATUS = f"""
     EXISTS (SELECT FROM lead_allocation_claim WHERE id = t),
     NOT pg_try_advisory_xact_lock({TICKET_NAMESPACE}, t::int)
 """
+# The draw's statements: the pool's lock; its newest row with the status of its pending
+# tickets; a new row. Prepared once per kept connection (``side_transaction``); in a test's
+# transaction, run as they are.
+_LOCK = "SELECT pg_advisory_xact_lock(%s, %s)"
+_NEWEST = f"""
+    SELECT {_COLUMNS}, (SELECT jsonb_agg(jsonb_build_array(t, {_TICKET_STATUS}))
+                          FROM jsonb_array_elements(pending) e, CAST(e->>0 AS bigint) t)
+      FROM lead_allocation_state WHERE pool_key = %s ORDER BY id DESC LIMIT 1
+"""
+_INSERT = (
+    "INSERT INTO lead_allocation_state (pool_key, signature, counts, returned, pending, credits)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_PREPARED = {
+    "lead_allocation_lock": numbered(_LOCK),
+    "lead_allocation_newest": numbered(_NEWEST),
+    "lead_allocation_insert": numbered(_INSERT),
+}
+_LOCK_NEWEST = f"{_LOCK}; {_NEWEST}"
+# The commit need not wait for the disk: whatever is saved on the strength of the new row
+# commits after it, and a commit writes the log up to itself.
+_LOCK_NEWEST_PREPARED = (
+    "SET LOCAL synchronous_commit TO OFF;"
+    " EXECUTE lead_allocation_lock(%s, %s); EXECUTE lead_allocation_newest(%s)"
+)
+_INSERT_PREPARED = "EXECUTE lead_allocation_insert(%s, %s, %s, %s, %s, %s)"
 
 
-@contextmanager
 def _own_transaction(cr):
     """A transaction of its own, on another connection to the database of ``cr``,
     committed at the end; READ COMMITTED: each statement sees what committed before it,
-    the wait for a lock included."""
-    with sql_db.db_connect(cr.dbname).cursor() as own:
-        own.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-        yield own
+    the wait for a lock included (``side_transaction``)."""
+    return side_transaction(cr.dbname, _PREPARED)
 
 
 def _runs_alone(cr):
@@ -244,6 +246,17 @@ def _runs_alone(cr):
     cursor of a TransactionCase, both rolled back as a whole at the test's end."""
     test = odoo_module.current_test
     return isinstance(cr, Cursor) and not (test and cr is getattr(test, "cr", None))
+
+
+def _insert_params(pool_key, rotation):
+    return (
+        pool_key,
+        rotation.signature,
+        json.dumps(rotation.counts),
+        json.dumps(rotation.returned),
+        json.dumps(rotation.pending),
+        json.dumps(rotation.credits),
+    )
 
 
 def _rotation(row):

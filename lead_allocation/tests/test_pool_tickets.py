@@ -3,6 +3,7 @@ transaction of its own and runs on; what a failed request drew is given back to 
 leads (``lead.allocation.state._locked``). Real transactions on their own connections, on
 committed data cleaned up afterwards (see ``real_transaction`` in common.py)."""
 
+import os
 import threading
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from odoo import SUPERUSER_ID, api, sql_db
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, tagged
 
+from ..models import side_transaction
 from .common import create_team, preview, real_transaction
 
 
@@ -163,6 +165,56 @@ class TestPoolTickets(TransactionCase):
             claims = {claim_id for (claim_id,) in env.cr.fetchall()}
         self.assertLessEqual(claims, pending, "the claims of settled tickets are pruned")
         self.assertEqual(self._committed_owners(), [first, second])
+
+    def _kept_backends(self):
+        """Server process ids of the draw connections this process keeps idle, alive."""
+        kept = side_transaction._kept.get((os.getpid(), self.registry.db_name), [])
+        with real_transaction(self.registry) as env:
+            env.cr.execute(
+                "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)",
+                ([cnx.get_backend_pid() for cnx, _used in kept if not cnx.closed],),
+            )
+            return {pid for (pid,) in env.cr.fetchall()}
+
+    def test_the_draws_connection_is_kept_and_replaced_when_lost(self):
+        """Lone requests draw on a connection kept between them, with the draw's statements
+        prepared once; a kept connection that the server closed (a restart, the backend
+        terminated) is replaced at the next draw, which the request does not notice."""
+        first, second, third = self.user_ids
+        self.assertEqual(self._committed_lead("One"), first)
+        kept = self._kept_backends()
+        self.assertTrue(kept, "the draw's connection is kept")
+        self.assertEqual(self._committed_lead("Two"), second)
+        self.assertLessEqual(self._kept_backends(), kept, "no new connection")
+        with real_transaction(self.registry) as env:
+            env.cr.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s) pid", (list(kept),))
+        for _i in range(100):
+            if not self._kept_backends():
+                break
+            time.sleep(0.05)
+        self.assertEqual(self._committed_lead("After the restart"), third)
+        self.assertTrue(self._kept_backends(), "a new connection replaced the lost one")
+        self.assertEqual(self._committed_owners(), [first, second, third])
+
+    def test_a_failed_draw_frees_the_pool(self):
+        """A draw that fails halfway rolls its transaction back: the pool's lock is freed
+        at once, the kept connection is ready for the next draw, and the next lead gets the
+        salesperson the failed draw did not give."""
+        first, second, _third = self.user_ids
+        dbname = self.registry.db_name
+        with self.assertRaises(ZeroDivisionError):
+            with side_transaction.side_transaction(dbname, {}) as transaction:
+                transaction.execute("SELECT pg_advisory_xact_lock(1, 2)")
+                raise ZeroDivisionError
+        with real_transaction(self.registry) as env:
+            env.cr.execute("SELECT pg_try_advisory_xact_lock(1, 2)")
+            self.assertTrue(env.cr.fetchone()[0], "the lock was freed")
+        self.assertEqual(self._committed_lead("Next"), first)
+        with self.assertRaises(psycopg2.errors.UndefinedColumn):
+            with side_transaction.side_transaction(dbname, {}) as transaction:
+                transaction.execute("SELECT 1")
+                transaction.commit("SELECT no_such_column")
+        self.assertEqual(self._committed_lead("Then"), second)
 
     def _clean_states(self):
         with real_transaction(self.registry) as env:
