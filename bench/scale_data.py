@@ -11,9 +11,13 @@ the command line, for quick runs.
 """
 
 import argparse
+import contextlib
 import time
 
-from odoo import Command
+import psycopg2
+from common import DB
+
+from odoo import Command, sql_db
 from odoo.tools import SQL
 
 SALESPEOPLE, TEAMS = 300, 40
@@ -142,8 +146,28 @@ def populate(env, leads, prefix="Scale", columns=None):
     return users, teams
 
 
+def vacuum(*tables):
+    """VACUUM (ANALYZE) ``tables`` once their data committed, on a connection of its own (not
+    in a transaction): as autovacuum keeps the tables of a database in use, the visibility
+    map set and the hint bits written, which rows only just inserted do not have."""
+    with contextlib.closing(psycopg2.connect(**sql_db.connection_info_for(DB)[1])) as cnx:
+        cnx.autocommit = True
+        with cnx.cursor() as cr:
+            for table in tables:
+                cr.execute(f"VACUUM (ANALYZE) {table}")
+            cr.execute(
+                "SELECT relname, round(100.0 * relallvisible / greatest(relpages, 1))"
+                " FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+                (list(tables),),
+            )
+            visible = ", ".join(f"{name} {share}%" for name, share in cr.fetchall())
+            print(f"vacuumed: pages all-visible {visible}", flush=True)
+
+
 def add_activities(env, prefix):
-    """A to-do of its salesperson on 1 % of the leads (one made by the ORM, copied by SQL)."""
+    """A to-do of its salesperson on 1 % of the leads (one made by the ORM, copied by SQL):
+    on every lead of one run of consecutive leads in 100, each run of ``SALESPEOPLE`` leads
+    holding one lead of each salesperson, so that each has activities on 1 % of theirs."""
     lead = env["crm.lead"].search([("name", "=", f"{prefix} lead 1")], limit=1)
     template = lead.activity_schedule("mail.mail_activity_data_todo", user_id=lead.user_id.id)
     env.flush_all()
@@ -155,7 +179,7 @@ def add_activities(env, prefix):
             SELECT lead.id, lead.user_id, (now() + make_interval(days => lead.id %% 20))::date,
                    %(source)s
               FROM mail_activity, crm_lead lead
-             WHERE mail_activity.id = %(template)s AND lead.id %% 100 = 0
+             WHERE mail_activity.id = %(template)s AND lead.id / %(n)s %% 100 = 0
                AND lead.name LIKE %(pattern)s AND lead.id != %(lead)s
             """,
             columns=columns,
@@ -163,5 +187,6 @@ def add_activities(env, prefix):
             template=template.id,
             pattern=f"{prefix} lead %",
             lead=lead.id,
+            n=SALESPEOPLE,
         )
     )

@@ -194,9 +194,11 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     # The first page of an isolated user's lead list (rule ``user_id = uid``, default
-    # order) reads just its rows from this index, however few leads the user owns.
+    # order) reads just its rows from this index, however few leads the user owns; their
+    # counts (the pager, ``search_count``, by type) are read from the index alone, which
+    # holds the columns of the company rule and of the type.
     _user_id_default_order_idx = models.Index(
-        "(user_id, priority DESC, id DESC) WHERE active IS TRUE"
+        "(user_id, priority DESC, id DESC) INCLUDE (company_id, type) WHERE active IS TRUE"
     )
 
     def write(self, vals):

@@ -3,10 +3,12 @@ who is not a Sales Administrator sees exactly the leads assigned to them; reassi
 notifications, the switch and the roles (leak probes: test_isolation_probes.py).
 """
 
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common import TRUSTED, IsolationCase, set_isolation
 
@@ -224,6 +226,64 @@ class TestIsolation(IsolationCase):
                 set_isolation(self.env, False)
                 self.assertEqual(isolated, cost(model, domain))
                 set_isolation(self.env, True)
+
+    def _queries_of(self, function):
+        """``(result, the SQL it ran)`` of ``function()``."""
+        queries, execute = [], self.env.cr.execute
+
+        def record(query, *args, **kwargs):
+            queries.append(getattr(query, "code", query))
+            return execute(query, *args, **kwargs)
+
+        with patch.object(self.env.cr, "execute", record):
+            return function(), "\n".join(queries)
+
+    def test_attached_records_look_up_their_lead(self):
+        """Messages, activities and followers of leads are filtered for an isolated user by
+        a look-up of each one's lead (EXISTS, by the lead's id), not by the list of every
+        lead the user may read, which grows with their leads (bench/run scale_isolation)."""
+        for model, table in (
+            ("mail.message", "mail_message"),
+            ("mail.activity", "mail_activity"),
+            ("mail.followers", "mail_followers"),
+        ):
+            with self.subTest(model=model):
+                found, sql = self._queries_of(
+                    lambda model=model: self._as(self.isolated, model).search(
+                        [("res_id", "=", self.own[1].id)]
+                    )
+                )
+                self.assertTrue(found)
+                self.assertIn('EXISTS(SELECT 1 FROM "crm_lead"', sql)
+                self.assertIn(f'"crm_lead"."id" = "{table}"."res_id"', sql)
+                self.assertNotIn('"res_id" IN (SELECT', sql)
+
+    def test_counts_read_the_index_alone(self):
+        """An isolated user's counts (the pager, search_count, by type) can be read from the
+        add-on's index of the salesperson's leads alone, without the leads' rows (at
+        1,000,000 leads: bench/run scale_isolation). With the other indexes of the leads
+        dropped in this transaction (rolled back with the test: on so few leads the planner
+        could take any), and no sequential or bitmap scan, the plan is an index-only scan
+        of it."""
+        Lead = self._as(self.isolated).with_context(active_test=True)
+        self.env.cr.execute(
+            """
+            SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index i
+             WHERE indrelid = 'crm_lead'::regclass
+               AND indexrelid != 'crm_lead_user_id_default_order_idx'::regclass
+               AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = i.indexrelid)
+            """
+        )
+        # the indexes of no constraint but the add-on's: Odoo's of the salesperson, the type
+        self.env.cr.execute(f"DROP INDEX {self.env.cr.fetchone()[0]}")
+        self.env.cr.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        for domain in ([], [("type", "=", "lead")], [("type", "=", "opportunity")]):
+            with self.subTest(domain=domain):
+                query = Lead._search(domain).select(SQL("COUNT(*)"))
+                rows = self.env.execute_query(SQL("EXPLAIN (COSTS OFF) %s", query))
+                plan = "\n".join(row[0] for row in rows)
+                self.assertIn("Index Only Scan using crm_lead_user_id_default_order_idx", plan)
+                self.assertIn(f"Index Cond: (user_id = {self.isolated.id})", plan)
 
     def test_role_and_setting_names(self):
         group = self.env.ref(TRUSTED)
