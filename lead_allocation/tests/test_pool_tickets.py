@@ -196,6 +196,18 @@ class TestPoolTickets(TransactionCase):
         self.assertTrue(self._kept_backends(), "a new connection replaced the lost one")
         self.assertEqual(self._committed_owners(), [first, second, third])
 
+    def test_a_kept_connection_without_its_statements_is_replaced(self):
+        """A kept connection whose prepared statements are gone (or no longer fit the
+        tables after an upgrade) is closed at the next draw, which runs on a new one."""
+        first, second, _third = self.user_ids
+        self.assertEqual(self._committed_lead("One"), first)
+        kept = side_transaction._kept[(os.getpid(), self.registry.db_name)]
+        for connection, _used in kept:
+            with connection.cursor() as cursor:
+                cursor.execute("DEALLOCATE ALL")
+        self.assertEqual(self._committed_lead("Two"), second)
+        self.assertEqual(self._committed_owners(), [first, second])
+
     def test_a_failed_draw_frees_the_pool(self):
         """A draw that fails halfway rolls its transaction back: the pool's lock is freed
         at once, the kept connection is ready for the next draw, and the next lead gets the
