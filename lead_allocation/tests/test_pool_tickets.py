@@ -209,9 +209,9 @@ class TestPoolTickets(TransactionCase):
         self.assertEqual(self._committed_owners(), [first, second])
 
     def test_a_failed_draw_frees_the_pool(self):
-        """A draw that fails halfway rolls its transaction back: the pool's lock is freed
-        at once, the kept connection is ready for the next draw, and the next lead gets the
-        salesperson the failed draw did not give."""
+        """A side transaction that fails halfway is rolled back: the pool's lock is freed at
+        once. After an error of the caller's its connection is kept for the next draw;
+        after a database error it is closed. The rotation goes on as if neither ran."""
         first, second, _third = self.user_ids
         dbname = self.registry.db_name
         with self.assertRaises(ZeroDivisionError):
@@ -221,11 +221,13 @@ class TestPoolTickets(TransactionCase):
         with real_transaction(self.registry) as env:
             env.cr.execute("SELECT pg_try_advisory_xact_lock(1, 2)")
             self.assertTrue(env.cr.fetchone()[0], "the lock was freed")
+        self.assertIn(transaction.connection.get_backend_pid(), self._kept_backends())
         self.assertEqual(self._committed_lead("Next"), first)
         with self.assertRaises(psycopg2.errors.UndefinedColumn):
             with side_transaction.side_transaction(dbname, {}) as transaction:
                 transaction.execute("SELECT 1")
                 transaction.commit("SELECT no_such_column")
+        self.assertTrue(transaction.connection.closed, "closed after a database error")
         self.assertEqual(self._committed_lead("Then"), second)
 
     def _clean_states(self):
